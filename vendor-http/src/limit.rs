@@ -1,0 +1,471 @@
+//! Proactive rate limiting: every attempt (retries included) waits for a token first.
+//!
+//! Vendors document several limits at once (Zapmail: 5 per second **and** 200 per minute,
+//! plus 100 availability queries per 30 minutes). A GCRA quota with emission interval `T`
+//! and burst `b` lets through at most `b + ceil(W / T) - 1` requests in any window of length
+//! `W` (half-open), so a single governor quota satisfies *every* limit `(n, W)` of a set when
+//! `T >= W / (n - b + 1)`. [`quota_for`] picks the smallest such `T` for the set's burst,
+//! widened by a safety margin that absorbs network jitter between our clock and the
+//! vendor's. `Quota::per_minute(n)` alone would not do: its burst lets about `2n` through in
+//! the first minute.
+//!
+//! Buckets with their own limits on top of the general ones (Zapmail's availability
+//! queries) are acquired first, then the general limiter. The two are not taken atomically,
+//! so a bucket's quota is derived from `n - 1` to leave room for the one request that a
+//! delay in the general limiter can shift into the next window.
+//!
+//! A 429 pushes a shared "blocked until" gate forward: every caller using this limiter
+//! waits for it before asking governor, since governor cannot pause itself.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use governor::clock::DefaultClock;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter as Governor};
+use tokio::time::Instant;
+
+/// The bucket every request counts against.
+pub const GENERAL: &str = "general";
+
+/// One documented limit: at most `max` requests in any window of length `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Requests allowed per window.
+    pub max: u32,
+    /// Window length.
+    pub per: Duration,
+}
+
+impl Limit {
+    /// `max` requests per `per`.
+    pub const fn new(max: u32, per: Duration) -> Self {
+        Limit { max, per }
+    }
+    /// `max` requests per second.
+    pub const fn per_second(max: u32) -> Self {
+        Limit::new(max, Duration::from_secs(1))
+    }
+    /// `max` requests per minute.
+    pub const fn per_minute(max: u32) -> Self {
+        Limit::new(max, Duration::from_secs(60))
+    }
+}
+
+/// Limits that must all hold at once, plus the burst the caller wants.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LimitSet {
+    /// Every window limit of this set.
+    pub limits: Vec<Limit>,
+    /// Requests that may go out back to back before spacing starts. `None` picks the largest
+    /// burst that keeps at least 97.5% of the best sustained rate. A larger burst costs
+    /// sustained throughput (see the module docs).
+    pub burst: Option<u32>,
+}
+
+impl LimitSet {
+    /// A set of limits with the automatic burst.
+    pub fn new(limits: impl IntoIterator<Item = Limit>) -> Self {
+        LimitSet {
+            limits: limits.into_iter().collect(),
+            burst: None,
+        }
+    }
+
+    /// The same set with an explicit burst.
+    pub fn with_burst(mut self, burst: u32) -> Self {
+        self.burst = Some(burst);
+        self
+    }
+
+    /// The most requests per second this set allows over a long run.
+    pub fn sustained_rate(&self) -> Option<f64> {
+        self.limits
+            .iter()
+            .map(|l| f64::from(l.max) / l.per.as_secs_f64())
+            .min_by(f64::total_cmp)
+    }
+}
+
+/// Every limit a vendor key is subject to: the general set, and extra per-bucket sets that
+/// apply on top of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimits {
+    /// Limits on every request.
+    pub general: LimitSet,
+    /// Extra limits for named buckets (e.g. `"domain-availability"`), on top of `general`.
+    pub buckets: BTreeMap<String, LimitSet>,
+    /// Fraction by which every window is widened (default 0.02): a request spacing that is
+    /// exact on our clock can arrive compressed at the vendor.
+    pub margin: f64,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits::unlimited()
+    }
+}
+
+impl RateLimits {
+    /// No limits at all (for benchmarks of the client itself).
+    pub fn unlimited() -> Self {
+        RateLimits {
+            general: LimitSet::default(),
+            buckets: BTreeMap::new(),
+            margin: 0.02,
+        }
+    }
+
+    /// Limits on every request.
+    pub fn new(general: LimitSet) -> Self {
+        RateLimits {
+            general,
+            ..RateLimits::unlimited()
+        }
+    }
+
+    /// Add a bucket with limits on top of the general ones.
+    pub fn with_bucket(mut self, name: impl Into<String>, set: LimitSet) -> Self {
+        self.buckets.insert(name.into(), set);
+        self
+    }
+
+    /// Change the safety margin (0 = exact windows).
+    pub fn with_margin(mut self, margin: f64) -> Self {
+        self.margin = margin.max(0.0);
+        self
+    }
+
+    /// Every request count multiplied by `factor` (windows unchanged): for simulators and
+    /// benchmarks that run the vendors' quotas faster while keeping their shape.
+    pub fn scaled(&self, factor: f64) -> Self {
+        let scale = |set: &LimitSet| LimitSet {
+            limits: set
+                .limits
+                .iter()
+                .map(|l| Limit::new(((f64::from(l.max) * factor).round() as u32).max(1), l.per))
+                .collect(),
+            burst: set
+                .burst
+                .map(|b| ((f64::from(b) * factor).round() as u32).max(1)),
+        };
+        RateLimits {
+            general: scale(&self.general),
+            buckets: self
+                .buckets
+                .iter()
+                .map(|(k, v)| (k.clone(), scale(v)))
+                .collect(),
+            margin: self.margin,
+        }
+    }
+
+    /// The limits that apply to a request in `bucket`: the bucket's own, then the general.
+    pub fn sets_for<'a>(&'a self, bucket: &str) -> impl Iterator<Item = &'a LimitSet> {
+        self.buckets
+            .get(bucket)
+            .into_iter()
+            .chain(std::iter::once(&self.general))
+    }
+}
+
+/// The GCRA quota that keeps every limit of `set` in every sliding window, or `None` when
+/// the set is empty (unlimited).
+///
+/// `stacked_slack` reserves that many requests per window (see the module docs).
+pub fn quota_for(set: &LimitSet, margin: f64, stacked_slack: u32) -> Option<Quota> {
+    let limits: Vec<Limit> = set
+        .limits
+        .iter()
+        .map(|l| Limit::new(l.max.saturating_sub(stacked_slack).max(1), l.per))
+        .filter(|l| !l.per.is_zero())
+        .collect();
+    if limits.is_empty() {
+        return None;
+    }
+    let min_max = limits.iter().map(|l| l.max).min().unwrap_or(1);
+    let period_for = |burst: u32| -> Duration {
+        limits
+            .iter()
+            .map(|l| {
+                // Round up: a period one nanosecond short lets one request too many in.
+                let window = l.per.mul_f64(1.0 + margin.max(0.0)).as_nanos();
+                let slots = u128::from(l.max - burst + 1);
+                Duration::from_nanos(window.div_ceil(slots).try_into().unwrap_or(u64::MAX))
+            })
+            .max()
+            .unwrap_or(Duration::ZERO)
+    };
+    let burst = match set.burst {
+        Some(b) => b.clamp(1, min_max),
+        None => {
+            let best = period_for(1).as_secs_f64();
+            (1..=min_max)
+                .take_while(|&b| best / period_for(b).as_secs_f64() >= 0.975)
+                .last()
+                .unwrap_or(1)
+        }
+    };
+    let period = period_for(burst).max(Duration::from_nanos(1));
+    Some(Quota::with_period(period)?.allow_burst(NonZeroU32::new(burst)?))
+}
+
+/// Waits until a request may be sent; shared by every client using the same API key.
+///
+/// The in-process [`GovernorLimiter`] is the default; a store-backed implementation can share
+/// one budget between processes.
+#[async_trait]
+pub trait RateLimiter: Send + Sync + fmt::Debug + 'static {
+    /// Wait until a request in `bucket` may be sent, and count it.
+    async fn acquire(&self, bucket: &str);
+    /// The vendor said 429: nobody on this key sends before `wait` has passed.
+    async fn penalize(&self, wait: Duration);
+}
+
+/// A limiter that never waits (except after a 429).
+#[derive(Debug, Default)]
+pub struct Unlimited {
+    gate: Gate,
+}
+
+#[async_trait]
+impl RateLimiter for Unlimited {
+    async fn acquire(&self, _bucket: &str) {
+        self.gate.wait().await;
+    }
+    async fn penalize(&self, wait: Duration) {
+        self.gate.push(wait);
+    }
+}
+
+type Direct = Governor<NotKeyed, InMemoryState, DefaultClock>;
+
+/// The default in-process limiter: one governor per limit set, plus the 429 gate.
+pub struct GovernorLimiter {
+    limits: RateLimits,
+    general: Option<Direct>,
+    buckets: BTreeMap<String, Direct>,
+    gate: Gate,
+}
+
+impl fmt::Debug for GovernorLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GovernorLimiter")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GovernorLimiter {
+    /// A limiter enforcing `limits`.
+    pub fn new(limits: RateLimits) -> Self {
+        let general = quota_for(&limits.general, limits.margin, 0).map(Governor::direct);
+        let buckets = limits
+            .buckets
+            .iter()
+            .filter_map(|(name, set)| {
+                quota_for(set, limits.margin, 1).map(|q| (name.clone(), Governor::direct(q)))
+            })
+            .collect();
+        GovernorLimiter {
+            limits,
+            general,
+            buckets,
+            gate: Gate::default(),
+        }
+    }
+
+    /// The limits this limiter enforces.
+    pub fn limits(&self) -> &RateLimits {
+        &self.limits
+    }
+}
+
+#[async_trait]
+impl RateLimiter for GovernorLimiter {
+    async fn acquire(&self, bucket: &str) {
+        self.gate.wait().await;
+        if let Some(b) = self.buckets.get(bucket) {
+            b.until_ready().await;
+        }
+        if let Some(g) = &self.general {
+            g.until_ready().await;
+        }
+    }
+
+    async fn penalize(&self, wait: Duration) {
+        self.gate.push(wait);
+    }
+}
+
+/// The shared "blocked until" instant that a 429 pushes forward.
+#[derive(Debug, Default)]
+pub struct Gate {
+    until: Mutex<Option<Instant>>,
+}
+
+impl Gate {
+    /// Block everyone for at least `wait` from now.
+    pub fn push(&self, wait: Duration) {
+        let at = Instant::now() + wait;
+        let mut g = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        if g.is_none_or(|cur| cur < at) {
+            *g = Some(at);
+        }
+    }
+
+    /// The instant callers are blocked until, if it is in the future.
+    pub fn blocked_until(&self) -> Option<Instant> {
+        let g = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        g.filter(|t| *t > Instant::now())
+    }
+
+    /// Wait until the gate is open.
+    pub async fn wait(&self) {
+        while let Some(at) = self.blocked_until() {
+            tokio::time::sleep_until(at).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use governor::clock::{Clock, FakeRelativeClock, Reference};
+
+    /// Drive a greedy caller through `quotas` (taken in order, like `acquire`) on governor's
+    /// fake clock for `horizon`, returning the instants (ns from start) of every admission.
+    fn greedy(quotas: &[Quota], horizon: Duration) -> Vec<u64> {
+        let clock = FakeRelativeClock::default();
+        let limiters: Vec<_> = quotas
+            .iter()
+            .map(|q| Governor::direct_with_clock(*q, clock.clone()))
+            .collect();
+        let start = clock.now();
+        let mut sent = Vec::new();
+        loop {
+            for l in &limiters {
+                // until_ready on the fake clock: advance by exactly the wait governor asks for.
+                while let Err(nu) = l.check() {
+                    clock.advance(nu.wait_time_from(clock.now()));
+                }
+            }
+            let t = Duration::from(clock.now().duration_since(start)).as_nanos() as u64;
+            if Duration::from_nanos(t) > horizon {
+                return sent;
+            }
+            sent.push(t);
+        }
+    }
+
+    /// Largest count of admissions in any half-open window [t, t + w).
+    fn max_in_window(sent: &[u64], w: Duration) -> usize {
+        let w = w.as_nanos() as u64;
+        let mut best = 0;
+        let mut j = 0;
+        for i in 0..sent.len() {
+            while sent[i] - sent[j] >= w {
+                j += 1;
+            }
+            best = best.max(i - j + 1);
+        }
+        best
+    }
+
+    fn zapmail_like() -> RateLimits {
+        RateLimits::new(LimitSet::new([
+            Limit::per_second(5),
+            Limit::per_minute(200),
+        ]))
+        .with_bucket(
+            "domain-availability",
+            LimitSet::new([Limit::new(100, Duration::from_secs(1800))]).with_burst(10),
+        )
+    }
+
+    #[test]
+    fn general_quota_holds_in_every_window_and_saturates() {
+        for margin in [0.0, 0.02] {
+            let limits = zapmail_like().with_margin(margin);
+            let q = quota_for(&limits.general, margin, 0).unwrap();
+            let horizon = Duration::from_secs(3600);
+            let sent = greedy(&[q], horizon);
+            assert!(max_in_window(&sent, Duration::from_secs(1)) <= 5);
+            assert!(max_in_window(&sent, Duration::from_secs(60)) <= 200);
+            // Binding limit: 200/min = 12,000 per hour; a greedy caller gets >= 95% of it.
+            let achieved = sent.len() as f64 / 12_000.0;
+            assert!(achieved >= 0.95, "margin {margin}: achieved {achieved}");
+            assert!(achieved <= 1.0 + 1.0 / 12_000.0);
+        }
+    }
+
+    #[test]
+    fn stacked_bucket_holds_every_window_of_both_sets() {
+        let limits = zapmail_like();
+        let bucket = quota_for(&limits.buckets["domain-availability"], limits.margin, 1).unwrap();
+        let general = quota_for(&limits.general, limits.margin, 0).unwrap();
+        let horizon = Duration::from_secs(4 * 3600);
+        let sent = greedy(&[bucket, general], horizon);
+        assert!(max_in_window(&sent, Duration::from_secs(1)) <= 5);
+        assert!(max_in_window(&sent, Duration::from_secs(60)) <= 200);
+        assert!(max_in_window(&sent, Duration::from_secs(1800)) <= 100);
+        // 100 per 30 min over 4 h = 800; the burst of 10 costs ~10%, slack and margin a bit.
+        let achieved = sent.len() as f64 / 800.0;
+        assert!(achieved >= 0.85, "achieved {achieved}");
+        // The burst is usable at once: the first 10 queries need no wait beyond the
+        // general limiter's spacing.
+        assert!(sent[9] < Duration::from_secs(5).as_nanos() as u64);
+    }
+
+    #[test]
+    fn single_limit_sets_of_other_vendors() {
+        for (limit, window_max) in [
+            (Limit::per_minute(300), 300usize), // HeyReach
+            (Limit::per_second(5), 5),          // PlusVibe
+        ] {
+            let set = LimitSet::new([limit]);
+            let q = quota_for(&set, 0.02, 0).unwrap();
+            let sent = greedy(&[q], Duration::from_secs(600));
+            assert!(max_in_window(&sent, limit.per) <= window_max);
+            let ideal = 600.0 * set.sustained_rate().unwrap();
+            assert!(
+                sent.len() as f64 / ideal >= 0.95,
+                "{limit:?}: {}",
+                sent.len()
+            );
+        }
+    }
+
+    #[test]
+    fn scaling_keeps_shape() {
+        let s = zapmail_like().scaled(20.0);
+        assert_eq!(s.general.limits[0], Limit::per_second(100));
+        assert_eq!(s.general.limits[1], Limit::per_minute(4000));
+        assert_eq!(s.buckets["domain-availability"].burst, Some(200));
+        let q = quota_for(&s.general, 0.0, 0).unwrap();
+        let sent = greedy(&[q], Duration::from_secs(120));
+        assert!(max_in_window(&sent, Duration::from_secs(1)) <= 100);
+        assert!(max_in_window(&sent, Duration::from_secs(60)) <= 4000);
+    }
+
+    #[test]
+    fn empty_set_is_unlimited() {
+        assert!(quota_for(&LimitSet::default(), 0.02, 0).is_none());
+    }
+
+    #[tokio::test]
+    async fn gate_blocks_everyone_until_it_passes() {
+        let g = Gate::default();
+        assert!(g.blocked_until().is_none());
+        g.push(Duration::from_secs(30));
+        let first = g.blocked_until().unwrap();
+        g.push(Duration::from_secs(1)); // a shorter push never shortens the gate
+        assert_eq!(g.blocked_until(), Some(first));
+        g.push(Duration::ZERO);
+        assert!(g.blocked_until().is_some());
+    }
+}
