@@ -332,14 +332,20 @@ impl Gate {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use governor::clock::{Clock, FakeRelativeClock, Reference};
+/// Tools to check what a quota admits, on governor's fake clock (used by every vendor
+/// crate's quota tests and by benchmarks computing lower bounds).
+pub mod analysis {
+    use std::time::Duration;
 
-    /// Drive a greedy caller through `quotas` (taken in order, like `acquire`) on governor's
-    /// fake clock for `horizon`, returning the instants (ns from start) of every admission.
-    fn greedy(quotas: &[Quota], horizon: Duration) -> Vec<u64> {
+    use governor::clock::{Clock, FakeRelativeClock, Reference};
+    use governor::{Quota, RateLimiter as Governor};
+
+    use super::{RateLimits, quota_for};
+
+    /// Drive a greedy caller through `quotas` (taken in order, like
+    /// [`GovernorLimiter::acquire`](super::GovernorLimiter)) on a fake clock for `horizon`,
+    /// returning the instant (ns from start) of every admission.
+    pub fn greedy(quotas: &[Quota], horizon: Duration) -> Vec<u64> {
         let clock = FakeRelativeClock::default();
         let limiters: Vec<_> = quotas
             .iter()
@@ -362,8 +368,20 @@ mod tests {
         }
     }
 
-    /// Largest count of admissions in any half-open window [t, t + w).
-    fn max_in_window(sent: &[u64], w: Duration) -> usize {
+    /// The quotas a request in `bucket` passes through under `limits`, in order.
+    pub fn quotas_for_bucket(limits: &RateLimits, bucket: &str) -> Vec<Quota> {
+        let mut out = Vec::new();
+        if let Some(set) = limits.buckets.get(bucket)
+            && let Some(q) = quota_for(set, limits.margin, 1)
+        {
+            out.push(q);
+        }
+        out.extend(quota_for(&limits.general, limits.margin, 0));
+        out
+    }
+
+    /// Largest count of admissions (ns instants, sorted) in any half-open window `[t, t + w)`.
+    pub fn max_in_window(sent: &[u64], w: Duration) -> usize {
         let w = w.as_nanos() as u64;
         let mut best = 0;
         let mut j = 0;
@@ -375,6 +393,37 @@ mod tests {
         }
         best
     }
+
+    /// Assert that a greedy caller in `bucket` keeps every documented limit of `limits` in
+    /// every window over `horizon`, and return the fraction of the binding limit it got.
+    ///
+    /// # Panics
+    /// When some window holds more requests than its limit allows.
+    pub fn check_saturation(limits: &RateLimits, bucket: &str, horizon: Duration) -> f64 {
+        let sent = greedy(&quotas_for_bucket(limits, bucket), horizon);
+        let mut sets = vec![&limits.general];
+        sets.extend(limits.buckets.get(bucket));
+        let mut best_rate = f64::INFINITY;
+        for set in sets {
+            for l in &set.limits {
+                let got = max_in_window(&sent, l.per);
+                assert!(
+                    got <= l.max as usize,
+                    "{got} requests in a {:?} window (limit {})",
+                    l.per,
+                    l.max
+                );
+            }
+            best_rate = best_rate.min(set.sustained_rate().unwrap_or(f64::INFINITY));
+        }
+        sent.len() as f64 / (best_rate * horizon.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::analysis::{greedy, max_in_window};
+    use super::*;
 
     fn zapmail_like() -> RateLimits {
         RateLimits::new(LimitSet::new([

@@ -15,10 +15,12 @@
 
 mod faults;
 mod journal;
+mod link;
 mod window;
 
-pub use faults::{AfterApply, Chaos, Fault, Faults};
+pub use faults::{ANY_ROUTE, AfterApply, Chaos, Fault, Faults};
 pub use journal::{Journal, JournalEntry};
+pub use link::{ExportedMailbox, MailboxImporter};
 pub use window::WindowEnforcer;
 
 use std::collections::BTreeMap;

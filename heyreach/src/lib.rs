@@ -1,0 +1,1 @@
+//! heyreach client (work in progress).

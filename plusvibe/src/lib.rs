@@ -1,0 +1,1 @@
+//! plusvibe client (work in progress).

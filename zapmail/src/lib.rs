@@ -1,0 +1,1 @@
+//! zapmail client (work in progress).
