@@ -485,10 +485,12 @@ impl HttpCore {
     }
 
     /// Send and decode the JSON response body as `T`.
+    ///
+    /// An undecodable body counts as a failed attempt: idempotent operations are retried,
+    /// others return [`Error::Decode`] (the vendor may have applied them).
     pub async fn send<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
-        let op = req.operation();
-        let raw = self.send_raw(req).await?;
-        self.decode(&op, &raw)
+        self.send_with(req, |core, op, raw| core.decode(op, raw))
+            .await
     }
 
     /// Send, expecting no meaningful body.
@@ -521,6 +523,16 @@ impl HttpCore {
     /// Send with rate limiting and retries; return the successful response undecoded.
     /// Error statuses (and errors inside 2xx bodies) become [`Error::Api`].
     pub async fn send_raw(&self, req: Request) -> Result<RawResponse> {
+        self.send_with(req, |_, _, raw| Ok(raw.clone())).await
+    }
+
+    /// Send with rate limiting and retries, turning each successful response into `T` with
+    /// `decode`; a decode failure is a failed attempt like any other.
+    pub async fn send_with<T>(
+        &self,
+        req: Request,
+        decode: impl Fn(&HttpCore, &str, &RawResponse) -> Result<T>,
+    ) -> Result<T> {
         let inner = &self.inner;
         let op = req.operation();
         let idempotent = req.idempotency == Idempotency::Idempotent;
@@ -535,8 +547,8 @@ impl HttpCore {
                 attempt,
             );
             let result = self.attempt(&req, &op).instrument(span).await;
-            let err = match result {
-                Ok(resp) => return Ok(resp),
+            let err = match result.and_then(|raw| decode(self, &op, &raw)) {
+                Ok(value) => return Ok(value),
                 Err(e) => e,
             };
             if err.status() == Some(429) {
