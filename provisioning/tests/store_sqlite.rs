@@ -535,7 +535,16 @@ async fn the_password_is_stored_only_as_ciphertext() {
         let mut ciphertext_seen = false;
         for entry in std::fs::read_dir(dir.path()).unwrap() {
             let path = entry.unwrap().path();
-            let bytes = std::fs::read(&path).unwrap();
+            // SQLite removes its -wal/-shm files when the last connection closes (which may
+            // finish in the background): a file that is gone holds nothing.
+            let bytes = match std::fs::read(&path) {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    assert!(!path.ends_with("gtm.db"), "{phase}: the database vanished");
+                    continue;
+                }
+                Err(e) => panic!("{phase}: reading {}: {e}", path.display()),
+            };
             assert!(
                 !contains(&bytes, PLAINTEXT.as_bytes()),
                 "{phase}: plaintext password found in {}",
@@ -570,8 +579,10 @@ async fn bad_locations_give_clear_errors() {
     ] {
         match SqliteStore::open(&url).await {
             Err(StoreError::Backend(m)) => {
+                eprintln!("{m}");
                 assert!(m.contains("no-such-dir"), "names the path: {m}");
                 assert!(m.contains("cannot open SQLite database"), "{m}");
+                assert!(m.contains("does its directory exist"), "{m}");
             }
             other => panic!("{url}: expected a backend error, got {other:?}"),
         }
@@ -585,7 +596,11 @@ async fn bad_locations_give_clear_errors() {
     let junk = dir.path().join("junk.db");
     std::fs::write(&junk, "this is not a database, just some text ".repeat(50)).unwrap();
     match SqliteStore::open(&junk.display().to_string()).await {
-        Err(StoreError::Backend(m)) => assert!(m.contains("junk.db"), "{m}"),
+        Err(StoreError::Backend(m)) => {
+            eprintln!("{m}");
+            assert!(m.contains("junk.db"), "{m}");
+            assert!(m.contains("not a SQLite database"), "{m}");
+        }
         Ok(s) => {
             // If opening is lazy about the header, migrating must fail cleanly instead.
             assert!(matches!(s.migrate().await, Err(StoreError::Backend(_))));
@@ -601,6 +616,20 @@ async fn bad_locations_give_clear_errors() {
         SqliteStore::open("  ").await,
         Err(StoreError::Backend(_))
     ));
+    // A read-only URL opens an existing database for reading only.
+    let rw = file_store(dir.path()).await;
+    let tier = rw.tier_by_slug("starter").await.unwrap();
+    rw.close().await;
+    let ro_url = format!("sqlite://{}?mode=ro", dir.path().join("gtm.db").display());
+    let ro = SqliteStore::open(&ro_url).await.unwrap();
+    assert_eq!(ro.tiers().await.unwrap().len(), 3);
+    match ro
+        .insert_provision(&sample_provision(&tier, "Read Only"))
+        .await
+    {
+        Err(StoreError::Backend(m)) => assert!(m.contains("readonly"), "{m}"),
+        other => panic!("writes to a read-only store fail: {other:?}"),
+    }
     // A read-only URL to a missing file does not create it.
     let ro = dir.path().join("ro.db");
     assert!(
@@ -721,4 +750,24 @@ async fn concurrent_workers_never_claim_the_same_run() {
     let mut expected = ids.clone();
     expected.sort();
     assert_eq!(claimed, expected, "every due run claimed exactly once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_starting_together_migrate_and_seed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("gtm.db").display());
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let s = SqliteStore::open(&url).await?;
+            s.migrate().await?;
+            s.seed_default_tiers().await?;
+            s.tiers().await
+        }));
+    }
+    for t in tasks {
+        let tiers = t.await.unwrap().expect("every starter succeeds");
+        assert_eq!(tiers.len(), 3);
+    }
 }

@@ -62,6 +62,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections of a file database (SQLite serialises writers anyway; WAL lets readers run
 /// beside the writer).
 const FILE_POOL_SIZE: u32 = 4;
+/// Tries of [`Store::migrate`] (see there).
+const MIGRATE_ATTEMPTS: u64 = 5;
 
 /// A [`Store`] in a SQLite database file (or in memory), through `sqlx`.
 ///
@@ -114,6 +116,7 @@ impl SqliteStore {
         let (path_part, params) = split_url(location);
         let in_memory = path_part == ":memory:" || params.split('&').any(|kv| kv == "mode=memory");
         let user_mode = params.split('&').any(|kv| kv.starts_with("mode="));
+        let read_only = params.split('&').any(|kv| kv == "mode=ro");
 
         let options = if in_memory {
             let url = if location.starts_with("sqlite:") {
@@ -124,24 +127,27 @@ impl SqliteStore {
             };
             SqliteConnectOptions::from_str(&url)
                 .map_err(|e| StoreError::Backend(format!("invalid SQLite URL {url:?}: {e}")))?
-        } else if location.starts_with("sqlite:") {
-            let o = SqliteConnectOptions::from_str(location).map_err(|e| {
-                StoreError::Backend(format!("invalid SQLite URL {location:?}: {e}"))
-            })?;
+        } else {
+            let o = if location.starts_with("sqlite:") {
+                SqliteConnectOptions::from_str(location).map_err(|e| {
+                    StoreError::Backend(format!("invalid SQLite URL {location:?}: {e}"))
+                })?
+            } else {
+                SqliteConnectOptions::new().filename(location)
+            };
+            // The caller's `?mode=` wins; otherwise create the file if missing.
             let o = if user_mode {
                 o
             } else {
                 o.create_if_missing(true)
             };
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(BUSY_TIMEOUT)
-        } else {
-            SqliteConnectOptions::new()
-                .filename(location)
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
+            // A read-only connection cannot switch the journal mode.
+            let o = if read_only {
+                o
+            } else {
+                o.journal_mode(SqliteJournalMode::Wal)
+            };
+            o.synchronous(SqliteSynchronous::Full)
                 .busy_timeout(BUSY_TIMEOUT)
         }
         .foreign_keys(true);
@@ -156,12 +162,34 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new().max_connections(FILE_POOL_SIZE)
         };
-        // `connect_with` opens a first connection, so a bad location fails here.
-        let pool = pool_options.connect_with(options).await.map_err(|e| {
-            StoreError::Backend(format!(
-                "cannot open SQLite database {location:?} (does its directory exist, and is it writable?): {e}"
-            ))
-        })?;
+        // `connect_with` opens a first connection, so a bad location fails here. Switching a
+        // new file to WAL needs an exclusive lock that SQLite's busy timeout does not wait
+        // for: when several processes open a new file at once, the losers retry briefly.
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(10);
+        let pool = loop {
+            match pool_options.clone().connect_with(options.clone()).await {
+                Ok(pool) => break pool,
+                Err(e) if is_busy(&e) && started.elapsed() < BUSY_TIMEOUT => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(250));
+                }
+                Err(e) => {
+                    let hint = match sqlite_code(&e).map(|c| c & 0xff) {
+                        // SQLITE_CANTOPEN
+                        Some(14) => {
+                            " (does its directory exist, and may this process write there?)"
+                        }
+                        // SQLITE_NOTADB
+                        Some(26) => " (the file is not a SQLite database)",
+                        _ => "",
+                    };
+                    return Err(StoreError::Backend(format!(
+                        "cannot open SQLite database {location:?}{hint}: {e}"
+                    )));
+                }
+            }
+        };
         Ok(SqliteStore {
             pool,
             location: location.to_string(),
@@ -215,6 +243,18 @@ fn parse_ts(s: &str) -> StoreResult<DateTime<Utc>> {
 
 fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |e| StoreError::Backend(format!("SQLite: {context}: {e}"))
+}
+
+/// The (extended) SQLite result code of a database error.
+fn sqlite_code(e: &sqlx::Error) -> Option<i32> {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|c| c.parse::<i32>().ok())
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED (any extended code).
+fn is_busy(e: &sqlx::Error) -> bool {
+    sqlite_code(e).is_some_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
 fn constraint(e: &sqlx::Error) -> Option<(ErrorKind, String)> {
@@ -489,50 +529,51 @@ const CLAIMABLE: &str =
 #[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR.run(&self.pool).await.map_err(|e| {
-            StoreError::Backend(format!("SQLite: migrating {:?} failed: {e}", self.location))
-        })
+        // SQLite has no advisory lock for the migrator: when two processes migrate a new file
+        // at once, the loser's migration fails ("table already exists") and rolls back whole
+        // (each migration and its bookkeeping row are one transaction). Running again then
+        // sees it applied. A real failure fails every attempt and is reported.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match MIGRATOR.run(&self.pool).await {
+                Ok(()) => return Ok(()),
+                Err(_) if attempt < MIGRATE_ATTEMPTS => {
+                    tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+                }
+                Err(e) => {
+                    return Err(StoreError::Backend(format!(
+                        "SQLite: migrating {:?} failed: {e}",
+                        self.location
+                    )));
+                }
+            }
+        }
+    }
+
+    async fn seed_default_tiers(&self) -> StoreResult<()> {
+        // Check and insert in one write transaction, so processes starting together seed once.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend("starting a transaction"))?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM infra_tiers")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend("reading infra_tiers"))?;
+        if count == 0 {
+            for t in Tier::seed_defaults() {
+                put_tier(&mut *tx, &t).await?;
+            }
+        }
+        tx.commit()
+            .await
+            .map_err(backend("committing the default tiers"))
     }
 
     async fn put_tier(&self, tier: &Tier) -> StoreResult<()> {
-        let now = ts(Utc::now());
-        let r = sqlx::query(&format!(
-            "INSERT INTO infra_tiers ({TIER_COLUMNS}, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (id) DO UPDATE SET \
-               name = excluded.name, slug = excluded.slug, domain_count = excluded.domain_count, \
-               mailboxes_per_domain = excluded.mailboxes_per_domain, \
-               setup_fee_cents = excluded.setup_fee_cents, \
-               monthly_fee_cents = excluded.monthly_fee_cents, \
-               stripe_setup_price_id = excluded.stripe_setup_price_id, \
-               stripe_monthly_price_id = excluded.stripe_monthly_price_id, \
-               is_active = excluded.is_active, sort_order = excluded.sort_order, \
-               updated_at = excluded.updated_at"
-        ))
-        .bind(tier.id.to_string())
-        .bind(&tier.name)
-        .bind(&tier.slug)
-        .bind(i64::from(tier.domain_count))
-        .bind(i64::from(tier.mailboxes_per_domain))
-        .bind(tier.setup_fee_cents)
-        .bind(tier.monthly_fee_cents)
-        .bind(&tier.stripe_setup_price_id)
-        .bind(&tier.stripe_monthly_price_id)
-        .bind(i64::from(tier.is_active))
-        .bind(i64::from(tier.sort_order))
-        .bind(&now)
-        .bind(&now)
-        .execute(&self.pool)
-        .await;
-        match r {
-            Ok(_) => Ok(()),
-            Err(e) => match constraint(&e) {
-                Some((ErrorKind::UniqueViolation, m)) if m.contains("slug") => {
-                    Err(StoreError::DuplicateTierSlug(tier.slug.clone()))
-                }
-                _ => Err(backend("writing infra_tiers")(e)),
-            },
-        }
+        put_tier(&self.pool, tier).await
     }
 
     async fn tiers(&self) -> StoreResult<Vec<Tier>> {
@@ -871,6 +912,48 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+}
+
+/// Insert or update a tier by id; a slug taken by another tier is refused.
+async fn put_tier<'e, E: sqlx::SqliteExecutor<'e>>(ex: E, tier: &Tier) -> StoreResult<()> {
+    let now = ts(Utc::now());
+    let r = sqlx::query(&format!(
+        "INSERT INTO infra_tiers ({TIER_COLUMNS}, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (id) DO UPDATE SET \
+           name = excluded.name, slug = excluded.slug, domain_count = excluded.domain_count, \
+           mailboxes_per_domain = excluded.mailboxes_per_domain, \
+           setup_fee_cents = excluded.setup_fee_cents, \
+           monthly_fee_cents = excluded.monthly_fee_cents, \
+           stripe_setup_price_id = excluded.stripe_setup_price_id, \
+           stripe_monthly_price_id = excluded.stripe_monthly_price_id, \
+           is_active = excluded.is_active, sort_order = excluded.sort_order, \
+           updated_at = excluded.updated_at"
+    ))
+    .bind(tier.id.to_string())
+    .bind(&tier.name)
+    .bind(&tier.slug)
+    .bind(i64::from(tier.domain_count))
+    .bind(i64::from(tier.mailboxes_per_domain))
+    .bind(tier.setup_fee_cents)
+    .bind(tier.monthly_fee_cents)
+    .bind(&tier.stripe_setup_price_id)
+    .bind(&tier.stripe_monthly_price_id)
+    .bind(i64::from(tier.is_active))
+    .bind(i64::from(tier.sort_order))
+    .bind(&now)
+    .bind(&now)
+    .execute(ex)
+    .await;
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) => match constraint(&e) {
+            Some((ErrorKind::UniqueViolation, m)) if m.contains("slug") => {
+                Err(StoreError::DuplicateTierSlug(tier.slug.clone()))
+            }
+            _ => Err(backend("writing infra_tiers")(e)),
+        },
     }
 }
 
