@@ -771,3 +771,33 @@ async fn processes_starting_together_migrate_and_seed_once() {
         assert_eq!(tiers.len(), 3);
     }
 }
+
+#[tokio::test]
+async fn listing_is_newest_first_and_tier_lookups_miss_cleanly() {
+    let store = memory_store().await;
+    let tier = store.tier_by_slug("growth").await.unwrap();
+    let mut ids = Vec::new();
+    for (i, name) in ["Oldest One", "Middle One", "Newest One"]
+        .iter()
+        .enumerate()
+    {
+        let mut p = sample_provision(&tier, name);
+        p.created_at = Utc::now() + ChronoDuration::seconds(i as i64);
+        store.insert_provision(&p).await.unwrap();
+        ids.push(p.id);
+    }
+    let listed: Vec<_> = store
+        .list_provisions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    ids.reverse();
+    assert_eq!(listed, ids);
+    assert!(matches!(
+        store.tier(TierId::new()).await,
+        Err(StoreError::TierNotFound(_))
+    ));
+    assert_eq!(store.tier(tier.id).await.unwrap(), tier);
+}
