@@ -14,5 +14,5 @@ pub mod store;
 
 pub use model::*;
 pub use progress::{BroadcastSink, FnSink, ProgressEvent, ProgressSink, Sinks, TracingSink};
-pub use secret::{SecretKey, Sealed};
+pub use secret::{Sealed, SecretKey};
 pub use store::{MemoryStore, Store, StoreError, StoreResult};

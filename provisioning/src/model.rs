@@ -233,7 +233,7 @@ pub enum StepStatus {
 pub struct Customer {
     /// The host's id (the seed's `student_id`).
     pub id: CustomerId,
-    /// Full name, used in vendor object names ("<name>'s Infrastructure").
+    /// Full name, used in vendor object names (`"<name>'s Infrastructure"`).
     pub name: String,
     /// Email (DMARC reports, PlusVibe client login).
     pub email: String,

@@ -146,7 +146,10 @@ async fn provisions(store: &dyn Store) {
     let mut bad_tier = sample_provision(&tier, "Bad Tier");
     bad_tier.tier_id = TierId::new();
     assert!(
-        store.insert_provision(&bad_tier).await.is_err(),
+        matches!(
+            store.insert_provision(&bad_tier).await,
+            Err(StoreError::TierNotFound(_))
+        ),
         "unknown tier refused"
     );
     assert!(matches!(
@@ -216,8 +219,14 @@ async fn provisions(store: &dyn Store) {
     let q = sample_provision(&tier, "Grace Hopper");
     store.insert_provision(&q).await.unwrap();
     let list = store.list_provisions().await.unwrap();
-    assert!(list.iter().any(|s| s.id == p.id && s.status == ProvisionStatus::Provisioning));
-    assert!(list.iter().any(|s| s.id == q.id && s.customer_name == "Grace Hopper"));
+    assert!(
+        list.iter()
+            .any(|s| s.id == p.id && s.status == ProvisionStatus::Provisioning)
+    );
+    assert!(
+        list.iter()
+            .any(|s| s.id == q.id && s.customer_name == "Grace Hopper")
+    );
 }
 
 // Events round-trip whole: compare with itself after a serde trip.
@@ -242,7 +251,11 @@ async fn claims(store: &dyn Store) {
         store.insert_provision(p).await.unwrap();
     }
 
-    let next = store.next_due_at().await.unwrap().expect("a live run is due");
+    let next = store
+        .next_due_at()
+        .await
+        .unwrap()
+        .expect("a live run is due");
     assert!(next <= now, "the overdue run is next");
 
     let claims = store.claim_due("w1", now, lease, 10).await.unwrap();
@@ -252,7 +265,13 @@ async fn claims(store: &dyn Store) {
     assert_eq!(claim.version, 2, "claiming bumps the version");
 
     // Another worker cannot take it while the lease lives.
-    assert!(store.claim_due("w2", now, lease, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_due("w2", now, lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(store.claim(due.id, "w2", now, lease).await.unwrap(), None);
 
     // The claimer saves with the claim's version and keeps the lease.
@@ -265,7 +284,12 @@ async fn claims(store: &dyn Store) {
     // After expiry another worker takes over; the first one's next write is fenced off.
     let after_expiry = lease + ChronoDuration::seconds(1);
     let stolen = store
-        .claim(due.id, "w2", after_expiry, after_expiry + ChronoDuration::seconds(30))
+        .claim(
+            due.id,
+            "w2",
+            after_expiry,
+            after_expiry + ChronoDuration::seconds(30),
+        )
         .await
         .unwrap()
         .expect("expired lease can be taken");

@@ -57,7 +57,10 @@ impl Store for MemoryStore {
 
     async fn put_tier(&self, tier: &Tier) -> StoreResult<()> {
         let mut g = self.lock();
-        if g.tiers.iter().any(|t| t.slug == tier.slug && t.id != tier.id) {
+        if g.tiers
+            .iter()
+            .any(|t| t.slug == tier.slug && t.id != tier.id)
+        {
             return Err(StoreError::DuplicateTierSlug(tier.slug.clone()));
         }
         match g.tiers.iter_mut().find(|t| t.id == tier.id) {
@@ -89,7 +92,10 @@ impl Store for MemoryStore {
             return Err(StoreError::TierNotFound(state.tier_id.to_string()));
         }
         if g.provisions.contains_key(&state.id) {
-            return Err(StoreError::Backend(format!("provision {} exists", state.id)));
+            return Err(StoreError::Backend(format!(
+                "provision {} exists",
+                state.id
+            )));
         }
         g.provisions.insert(
             state.id,
@@ -203,7 +209,12 @@ impl Store for MemoryStore {
             .provisions
             .values()
             .filter(|e| claimable(e, worker, now))
-            .filter_map(|e| e.state.due_at().filter(|t| *t <= now).map(|t| (t, e.state.id)))
+            .filter_map(|e| {
+                e.state
+                    .due_at()
+                    .filter(|t| *t <= now)
+                    .map(|t| (t, e.state.id))
+            })
             .collect();
         due.sort();
         let mut out = Vec::new();
