@@ -159,7 +159,7 @@ impl<'a> LinkedInAccounts<'a> {
         req: &GetLinkedInAccountsRequest,
     ) -> Result<Vec<LinkedInAccount>> {
         check_limit(req.limit, MAX_PAGE_LIMIT)?;
-        collect_pages(req.offset, req.limit, |offset| {
+        collect_pages(req.offset, |offset| {
             let page = GetLinkedInAccountsRequest {
                 offset,
                 ..req.clone()

@@ -153,7 +153,7 @@ impl<'a> Campaigns<'a> {
     /// Every campaign matching `req`'s filters, from `req.offset` on.
     pub async fn get_all_pages(&self, req: &GetCampaignsRequest) -> Result<Vec<Campaign>> {
         check_limit(req.limit, MAX_PAGE_LIMIT)?;
-        collect_pages(req.offset, req.limit, |offset| {
+        collect_pages(req.offset, |offset| {
             let page = GetCampaignsRequest {
                 offset,
                 ..req.clone()

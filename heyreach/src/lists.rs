@@ -561,7 +561,7 @@ impl<'a> Lists<'a> {
     /// Every list matching `req`'s filters, from `req.offset` on, `req.limit` at a time.
     pub async fn get_all_pages(&self, req: &GetListsRequest) -> Result<Vec<LeadList>> {
         check_limit(req.limit, MAX_PAGE_LIMIT)?;
-        collect_pages(req.offset, req.limit, |offset| {
+        collect_pages(req.offset, |offset| {
             let page = GetListsRequest {
                 offset,
                 ..req.clone()
@@ -640,7 +640,7 @@ impl<'a> Lists<'a> {
             limit: MAX_LEADS_PAGE_LIMIT,
             ..GetLeadsRequest::new(list_id)
         };
-        collect_pages(0, base.limit, |offset| {
+        collect_pages(0, |offset| {
             let page = GetLeadsRequest {
                 offset,
                 ..base.clone()

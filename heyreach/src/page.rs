@@ -32,18 +32,16 @@ impl<T> Default for Page<T> {
     }
 }
 
-/// Fetch every page from `offset` on, `limit` items at a time, until the vendor's
-/// `totalCount` is reached or a page comes back short or empty.
+/// Fetch every page from `offset` on (`fetch` is given each page's offset) until the
+/// vendor's `totalCount` is reached or a page comes back empty.
 pub(crate) async fn collect_pages<T, F, Fut>(
     offset: u32,
-    limit: u32,
     mut fetch: F,
 ) -> vendor_http::Result<Vec<T>>
 where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = vendor_http::Result<Page<T>>>,
 {
-    let limit = limit.max(1);
     let mut out = Vec::new();
     let mut offset = offset;
     loop {
@@ -51,9 +49,10 @@ where
         let got = page.items.len();
         out.extend(page.items);
         let next = u64::from(offset) + got as u64;
-        // A short or empty page is the last one, whatever totalCount says (it may change
-        // while we page); otherwise stop once totalCount is reached.
-        if got == 0 || got < limit as usize || next >= page.total_count.max(0) as u64 {
+        // Stop once totalCount is reached, or on an empty page whatever totalCount says (it
+        // may change while we page). A short page is not taken as the end: should HeyReach
+        // cap pages below the documented maximum, stopping there would drop items silently.
+        if got == 0 || next >= page.total_count.max(0) as u64 {
             return Ok(out);
         }
         offset = u32::try_from(next).unwrap_or(u32::MAX);
@@ -68,7 +67,7 @@ mod tests {
     async fn pages_until_total_or_short_page() {
         let data: Vec<u32> = (0..25).collect();
         let mut calls = Vec::new();
-        let all = collect_pages(0, 10, |off| {
+        let all = collect_pages(0, |off| {
             calls.push(off);
             let items: Vec<u32> = data.iter().copied().skip(off as usize).take(10).collect();
             async move {
@@ -85,7 +84,7 @@ mod tests {
 
         // Exactly a multiple of the page size: stops on totalCount without an empty call.
         let mut n = 0;
-        let all = collect_pages(0, 5, |off| {
+        let all = collect_pages(0, |off| {
             n += 1;
             let items: Vec<u32> = (off..(off + 5).min(10)).collect();
             async move {
@@ -99,5 +98,37 @@ mod tests {
         .unwrap();
         assert_eq!(all.len(), 10);
         assert_eq!(n, 2);
+    }
+
+    #[tokio::test]
+    async fn a_short_page_is_not_the_end_and_an_empty_page_is() {
+        // The vendor caps pages at 7 although 10 were asked.
+        let all = collect_pages(0, |off| {
+            let items: Vec<u32> = (off..(off + 7).min(20)).collect();
+            async move {
+                Ok(Page {
+                    total_count: 20,
+                    items,
+                })
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(all.len(), 20);
+        // totalCount overstated: the empty page ends it.
+        let mut n = 0;
+        let all = collect_pages(0, |off| {
+            n += 1;
+            let items: Vec<u32> = (off..(off + 5).min(8)).collect();
+            async move {
+                Ok(Page {
+                    total_count: 100,
+                    items,
+                })
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!((all.len(), n), (8, 3));
     }
 }
