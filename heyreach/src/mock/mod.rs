@@ -8,7 +8,10 @@
 //!   `Retry-After` (§4: the header is a guess; the window is sliding);
 //! - routing as measured (§10.2): a wrong method on a real route → **405**, an unknown route
 //!   (`/list/DeleteList`, `/campaign/Delete`, `/linkedinaccount/GetAll`...) → **404**,
-//!   routes that exist but are not simulated → 501 with an `errorMessage`;
+//!   routes that exist but are not simulated → 501 with an `errorMessage`. HeyReach's
+//!   404/405 bodies are probably empty (§3); the simulator kit sends
+//!   `{"errorMessage": "Endpoint not found"}` / `"Method not allowed"`, which clients treat
+//!   the same way (status first);
 //! - a JSON endpoint called without a JSON body → **415** ProblemDetails (§1);
 //! - business errors `400 {"errorMessage"}` and ASP.NET validation problems
 //!   `{"title", "errors": {"Field": [...]}}` (§3);
