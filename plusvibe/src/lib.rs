@@ -71,7 +71,7 @@ pub use types::{AccountStatus, ClientStatus, Provider, StatusResponse, WarmupSta
 pub use vendor_http::limit::GENERAL;
 pub use vendor_http::{
     ApiError, ClientBuilder, Error, ErrorDetails, ErrorKind, HttpCore, Limit, LimitSet,
-    RateLimiter, RateLimits, Result, RetryConfig, Sent,
+    RateLimiter, RateLimits, Request, Result, RetryConfig, Sent,
 };
 
 /// The vendor's production base URL of the standard API.
