@@ -5,7 +5,7 @@
 //! **Path prefix.** The docs give only relative paths (`/webhook/partner-list-workspace`,
 //! `/partner-upload-regular-accounts`, ...). They sit in the same Apidog project as the
 //! standard API, so the most likely base is the standard one, `https://api.plusvibe.ai/api/v1`
-//! (§1.1, [I]). A [`PartnerClient`] therefore sends to `<client base URL><prefix><path>` with
+//! (§1.1, inferred). A [`PartnerClient`] therefore sends to `<client base URL><prefix><path>` with
 //! [`DEFAULT_PARTNER_PREFIX`] = `""`. To try another layout, change the prefix
 //! ([`PartnerClient::with_path_prefix`]) or give the [`Client`] another base URL; e.g. the
 //! original design's `https://api.plusvibe.ai/v1/partner-upload-regular-accounts` is base
@@ -130,7 +130,7 @@ pub struct PartnerUpload {
     /// The accounts (their [`InlineWarmup`](crate::accounts::InlineWarmup) starts warmup in
     /// the same call).
     pub accounts: Vec<RegularAccount>,
-    /// Where PlusVibe emails the results (field name per the original design; [U]).
+    /// Where PlusVibe emails the results (field name per the original design; unconfirmed).
     pub notification_email: Option<String>,
     /// A partner provider id issued by PlusVibe. An integrator reports the upload is
     /// rejected without one (§6.3).
