@@ -125,7 +125,10 @@ pub enum Idempotency {
 }
 
 /// One vendor operation to send.
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` redacts secret-named query parameters and body fields (partner passwords,
+/// account passwords), like every diagnostic in this crate.
+#[derive(Clone)]
 pub struct Request {
     method: Method,
     path: String,
@@ -134,6 +137,37 @@ pub struct Request {
     headers: Vec<(HeaderName, HeaderValue)>,
     idempotency: Idempotency,
     bucket: &'static str,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let query: Vec<(&str, &str)> = self
+            .query
+            .iter()
+            .map(|(k, v)| {
+                let v = if crate::redact::is_secret_key(k) {
+                    crate::redact::REDACTED
+                } else {
+                    v.as_str()
+                };
+                (k.as_str(), v)
+            })
+            .collect();
+        let body = self.body.clone().map(|mut b| {
+            crate::redact::redact_value(&mut b);
+            b
+        });
+        let headers: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &query)
+            .field("body", &body)
+            .field("headers", &headers)
+            .field("idempotency", &self.idempotency)
+            .field("bucket", &self.bucket)
+            .finish()
+    }
 }
 
 impl Request {

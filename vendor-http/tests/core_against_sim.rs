@@ -475,3 +475,15 @@ async fn traces_name_the_request_and_never_a_secret() {
     assert!(!text.contains(KEY), "{text}");
     assert!(!text.contains("pw-live-1"), "{text}");
 }
+
+#[test]
+fn request_debug_redacts_secrets() {
+    let r = Request::post("/partner")
+        .query("pipl_password", "pw-query-1")
+        .query("page", 2)
+        .json(&json!({"accounts": [{"email": "a@x.com", "password": "pw-body-1"}]}));
+    let text = format!("{r:?}");
+    assert!(!text.contains("pw-query-1"), "{text}");
+    assert!(!text.contains("pw-body-1"), "{text}");
+    assert!(text.contains("a@x.com") && text.contains("page"), "{text}");
+}

@@ -16,6 +16,7 @@
 mod faults;
 mod journal;
 mod link;
+mod proxy;
 mod window;
 
 pub use faults::{ANY_ROUTE, AfterApply, Chaos, Fault, Faults};
@@ -161,6 +162,20 @@ pub trait SimVendor: Send + Sync + 'static {
     fn handle(&self, route: Route, req: &SimRequest) -> SimResponse;
     /// The vendor's error body for `status` and `message`.
     fn error_body(&self, status: u16, message: &str) -> Value;
+    /// The answer to a request over the rate limits. The default sends the vendor's error
+    /// body with `Retry-After` in whole seconds; vendors whose 429 differs override it.
+    fn rate_limited_response(&self, retry_after_secs: u64) -> SimResponse {
+        SimResponse::json(429, self.error_body(429, "Too many requests"))
+            .with_header("retry-after", retry_after_secs)
+    }
+    /// The answer for an unknown route (default: the vendor's error body with 404).
+    fn not_found_response(&self) -> SimResponse {
+        SimResponse::json(404, self.error_body(404, "Endpoint not found"))
+    }
+    /// The answer for a known route with the wrong method (default: error body with 405).
+    fn method_not_allowed_response(&self) -> SimResponse {
+        SimResponse::json(405, self.error_body(405, "Method not allowed"))
+    }
     /// The body of an error carried inside an HTTP 200 (only Zapmail does this; others
     /// answer with the plain error body).
     fn error_in_200_body(&self, status: u16, message: &str) -> Value {
@@ -202,6 +217,8 @@ struct Core<V: SimVendor> {
 /// A running simulator for vendor `V`.
 pub struct SimServer<V: SimVendor> {
     server: MockServer,
+    // Clients talk to this pass-through, which can drop connections (see `proxy`).
+    uri: String,
     core: Arc<Core<V>>,
 }
 
@@ -209,7 +226,7 @@ impl<V: SimVendor> std::fmt::Debug for SimServer<V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SimServer")
             .field("vendor", &V::NAME)
-            .field("uri", &self.server.uri())
+            .field("uri", &self.uri)
             .finish_non_exhaustive()
     }
 }
@@ -217,6 +234,12 @@ impl<V: SimVendor> std::fmt::Debug for SimServer<V> {
 impl<V: SimVendor> SimServer<V> {
     /// Start a simulator on a free local port. `default_limits` are the vendor's documented
     /// limits, used when `config.limits` is `None`.
+    ///
+    /// The simulator's connection handling runs on the Tokio runtime that starts it: keep
+    /// that runtime alive while clients use the simulator.
+    ///
+    /// # Panics
+    /// If no local port can be bound.
     pub async fn start(vendor: Arc<V>, config: SimConfig, default_limits: RateLimits) -> Self {
         let server = MockServer::builder().start().await;
         let core = Arc::new(Core {
@@ -231,16 +254,27 @@ impl<V: SimVendor> SimServer<V> {
             .respond_with(Responder(core.clone()))
             .mount(&server)
             .await;
-        SimServer { server, core }
+        let proxy = proxy::start(*server.address())
+            .await
+            .expect("bind a local port for the simulator");
+        SimServer {
+            server,
+            uri: format!("http://{proxy}"),
+            core,
+        }
     }
 
     /// The server's root URI, e.g. `http://127.0.0.1:41234`.
     pub fn uri(&self) -> String {
-        self.server.uri()
+        self.uri.clone()
     }
     /// The base URL to give the vendor's client.
     pub fn base_url(&self) -> String {
-        format!("{}{}", self.server.uri(), V::BASE_PATH)
+        format!("{}{}", self.uri, V::BASE_PATH)
+    }
+    /// The wiremock server behind the simulator (to mount extra mocks in tests).
+    pub fn mock_server(&self) -> &MockServer {
+        &self.server
     }
     /// The vendor state (to seed accounts, inspect or link simulators).
     pub fn vendor(&self) -> &Arc<V> {
@@ -276,18 +310,10 @@ impl<V: SimVendor> Respond for Responder<V> {
         let route = match core.vendor.route(&req.method, &req.path) {
             RouteMatch::Found(r) => r,
             RouteMatch::WrongMethod => {
-                return core.finish(
-                    entry,
-                    SimResponse::json(405, core.vendor.error_body(405, "Method not allowed")),
-                    latency,
-                );
+                return core.finish(entry, core.vendor.method_not_allowed_response(), latency);
             }
             RouteMatch::NotFound => {
-                return core.finish(
-                    entry,
-                    SimResponse::json(404, core.vendor.error_body(404, "Endpoint not found")),
-                    latency,
-                );
+                return core.finish(entry, core.vendor.not_found_response(), latency);
             }
         };
         entry.route = route.key.to_string();
@@ -295,8 +321,7 @@ impl<V: SimVendor> Respond for Responder<V> {
         let key = req.api_key.clone().unwrap_or_default();
         if let Some(wait) = core.limits.admit(&key, route.bucket) {
             let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-            let resp = SimResponse::json(429, core.vendor.error_body(429, "Too many requests"))
-                .with_header("retry-after", secs);
+            let resp = core.vendor.rate_limited_response(secs);
             entry.rate_limited = true;
             return core.finish(entry, resp, latency);
         }
@@ -321,8 +346,7 @@ impl<V: SimVendor> Respond for Responder<V> {
             ),
             Some(Fault::RateLimited { retry_after_secs }) => core.respond(
                 &mut entry,
-                SimResponse::json(429, core.vendor.error_body(429, "Too many requests"))
-                    .with_header("retry-after", retry_after_secs),
+                core.vendor.rate_limited_response(retry_after_secs),
             ),
             Some(Fault::ErrorIn200(status)) => core.respond(
                 &mut entry,
@@ -416,13 +440,10 @@ fn template(resp: SimResponse) -> ResponseTemplate {
     }
 }
 
-/// A response whose `Content-Length` promises more than the body holds: the server closes
-/// the connection mid-body, which the client sees as a dropped connection after sending.
+/// A response the pass-through proxy never forwards: it closes the client's connection
+/// instead, which the client sees as a connection dropped after sending.
 fn dropped_connection() -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .insert_header("content-type", "application/json")
-        .insert_header("content-length", "4096")
-        .set_body_string("{\"partial\":")
+    ResponseTemplate::new(200).insert_header(proxy::DROP_MARKER, "1")
 }
 
 fn parse_request<V: SimVendor>(request: &wiremock::Request) -> SimRequest {
