@@ -2,16 +2,23 @@
 //! infrastructure across Zapmail, PlusVibe and HeyReach as one durable, resumable,
 //! observable pipeline.
 //!
+//! - [`engine`]: the pipeline and its public API;
 //! - [`model`]: the seed's data model plus the engine's ledger and runs;
 //! - [`store`]: storage behind one trait (in-memory, SQLite), with a contract-test suite;
 //! - [`progress`]: progress events and sinks;
 //! - [`secret`]: encryption at rest for stored credentials.
 
+pub mod engine;
 pub mod model;
 pub mod progress;
 pub mod secret;
+#[cfg(feature = "mock")]
+pub mod sim;
 pub mod store;
 
+pub use engine::{
+    Clients, Engine, EngineBuilder, EngineConfig, EngineError, NewProvision, STEP_NAMES, Snapshot,
+};
 pub use model::*;
 pub use progress::{BroadcastSink, FnSink, ProgressEvent, ProgressSink, Sinks, TracingSink};
 pub use secret::{Sealed, SecretKey};

@@ -321,8 +321,15 @@ pub struct Ledger {
     pub plusvibe_client_password: Option<Sealed>,
     /// The client login is registered in the customer's Zapmail workspace (app PIPL).
     pub pipl_registered: bool,
+    /// Mailbox emails whose creation was sent and not yet seen in the listing (never sent
+    /// again while they may still appear).
+    #[serde(default)]
+    pub mailboxes_in_flight: Vec<String>,
     /// Mailbox ids an export was requested for.
     pub exported_mailbox_ids: Vec<String>,
+    /// The Zapmail export id, while the export runs.
+    #[serde(default)]
+    pub export_id: Option<String>,
     /// The partner-upload fallback was used instead of the export.
     pub used_partner_upload: bool,
     /// Emails whose warmup settings were applied.
