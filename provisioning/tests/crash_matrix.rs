@@ -35,10 +35,10 @@ use plusvibe::mock::routes as pv;
 use provisioning::sim::Simulators;
 use provisioning::store::SqliteStore;
 use provisioning::{
-    Engine, FnSink, NewProvision, Payment, ProgressEvent, ProvisionId, ProvisionStatus, SecretKey,
-    StepStatus,
+    Engine, EngineError, FnSink, NewProvision, Payment, ProgressEvent, ProgressSink, ProvisionId,
+    ProvisionStatus, SecretKey, Snapshot, StepStatus,
 };
-use tokio::task::AbortHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 use vendor_http::sim::{AfterApply, Fault, Faults, Journal};
 use zapmail::mock::routes as zm;
 
@@ -170,6 +170,8 @@ const EMAIL: &str = "tim@acme.example";
 
 /// How long engine A's claim lasts: engine B takes over once it has passed.
 const LEASE: Duration = Duration::from_millis(1500);
+/// Deadline of every wait (a run stuck waiting fails well before [`BOUND`]).
+const DEADLINE: Duration = Duration::from_secs(15);
 /// Bound on waiting for a condition or a run (a stuck run fails the case, not the suite).
 const BOUND: Duration = Duration::from_secs(40);
 
@@ -199,36 +201,107 @@ fn fault_of(how: How) -> Option<Fault> {
     }
 }
 
-/// An engine on the SQLite file at `url`, with a short lease and short poll deadlines.
-async fn engine(
-    sims: &Simulators,
-    url: &str,
-    worker: &str,
+/// The simulators and the SQLite file one provision lives in, shared by its engines.
+struct World {
+    sims: Arc<Simulators>,
+    _dir: tempfile::TempDir,
+    url: String,
     key: SecretKey,
-    sink: Option<Arc<dyn provisioning::ProgressSink>>,
-) -> Engine {
-    let store = Arc::new(SqliteStore::open(url).await.expect("open the SQLite file"));
-    let mut config = sims.engine_config();
-    config.worker_id = worker.into();
-    config.lease = LEASE;
-    for p in [
-        &mut config.polls.domains,
-        &mut config.polls.mailboxes,
-        &mut config.polls.export,
-        &mut config.polls.purchase_visibility,
-    ] {
-        p.deadline = Duration::from_secs(15);
+}
+
+type RunTask = JoinHandle<Result<Snapshot, EngineError>>;
+
+impl World {
+    async fn new() -> World {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        World {
+            sims: Arc::new(Simulators::start().await),
+            url: format!("sqlite://{}", dir.path().join("gtm.db").display()),
+            _dir: dir,
+            key: SecretKey::generate(),
+        }
     }
-    let c = sims.clients();
-    let mut b = Engine::builder()
-        .clients(c.zapmail, c.plusvibe, c.heyreach)
-        .store(store)
-        .secret_key(key)
-        .config(config);
-    if let Some(sink) = sink {
-        b = b.sink(sink);
+
+    /// An engine on the world's SQLite file (its own `SqliteStore::open`, as a new process
+    /// would), with a short lease and `deadline` on every wait.
+    async fn engine(
+        &self,
+        worker: &str,
+        deadline: Duration,
+        sink: Option<Arc<dyn ProgressSink>>,
+    ) -> Engine {
+        let store = Arc::new(
+            SqliteStore::open(&self.url)
+                .await
+                .expect("open the SQLite file"),
+        );
+        let mut config = self.sims.engine_config();
+        config.worker_id = worker.into();
+        config.lease = LEASE;
+        for p in [
+            &mut config.polls.domains,
+            &mut config.polls.mailboxes,
+            &mut config.polls.export,
+            &mut config.polls.purchase_visibility,
+        ] {
+            p.deadline = deadline;
+        }
+        let c = self.sims.clients();
+        let mut b = Engine::builder()
+            .clients(c.zapmail, c.plusvibe, c.heyreach)
+            .store(store)
+            .secret_key(self.key.clone())
+            .config(config);
+        if let Some(sink) = sink {
+            b = b.sink(sink);
+        }
+        b.build().await.expect("build the engine")
     }
-    b.build().await.expect("build the engine")
+
+    /// Engine A (with `sink`): create and pay for the provision, and drive it in a task.
+    async fn launch(
+        &self,
+        deadline: Duration,
+        sink: Arc<dyn ProgressSink>,
+    ) -> Result<(ProvisionId, RunTask), String> {
+        let a = self.engine("worker-a", deadline, Some(sink)).await;
+        let id = a
+            .create_provision(
+                NewProvision::new("Tim Keen", EMAIL, "starter")
+                    .domains(DOMAINS)
+                    .patterns("tim", "tim.keen"),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        a.mark_paid(id, Payment::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((id, tokio::spawn(async move { a.run(id).await })))
+    }
+}
+
+/// A sink that arms `faults` when step `step` starts (its first `in_progress` event, sent
+/// once the step's intent is committed) and calls `on_done` when the step completes.
+fn arming_sink(
+    sims: Arc<Simulators>,
+    step: u32,
+    to_arm: Vec<(V, &'static str, Fault)>,
+    on_done: impl Fn() + Send + Sync + 'static,
+) -> Arc<dyn ProgressSink> {
+    Arc::new(FnSink(move |e: &ProgressEvent| {
+        if e.step != step {
+            return;
+        }
+        match e.status {
+            StepStatus::InProgress if e.message.is_none() && e.error.is_none() => {
+                for (v, route, f) in &to_arm {
+                    faults(&sims, *v).inject(route, f.clone(), 1);
+                }
+            }
+            StepStatus::Completed => on_done(),
+            _ => {}
+        }
+    }))
 }
 
 /// Poll `cond` every 10 ms until it holds; false after [`BOUND`].
@@ -243,103 +316,88 @@ async fn eventually(mut cond: impl FnMut() -> bool) -> bool {
     cond()
 }
 
+/// Kill engine A once `vendor`'s journal shows the faulted call to `route` arrived (and,
+/// for an apply-then fault, was applied).
+async fn crash_on_hit(
+    sims: &Simulators,
+    vendor: V,
+    route: &str,
+    task: &RunTask,
+) -> Result<(), String> {
+    let j = journal(sims, vendor);
+    let hit = eventually(|| {
+        j.count_where(|e| e.route == route && e.fault.is_some()) > 0 || task.is_finished()
+    })
+    .await;
+    if !hit || task.is_finished() {
+        return Err(format!(
+            "the fault on {route} never hit before engine A ended"
+        ));
+    }
+    task.abort();
+    Ok(())
+}
+
+/// Wait until engine A's task is gone, and check it died rather than finished.
+async fn dead(task: RunTask) -> Result<(), String> {
+    match tokio::time::timeout(BOUND, task).await {
+        Err(_) => Err("engine A was never aborted".into()),
+        Ok(Ok(r)) => Err(format!(
+            "engine A finished before the crash: {:?}",
+            r.map(|s| s.status)
+        )),
+        Ok(Err(e)) if e.is_cancelled() => Ok(()),
+        Ok(Err(e)) => Err(format!("engine A panicked: {e}")),
+    }
+}
+
+/// Run `engine` on `id` to its end, within [`BOUND`].
+async fn finish(engine: &Engine, id: ProvisionId) -> Result<Snapshot, String> {
+    match tokio::time::timeout(BOUND, engine.run(id)).await {
+        Err(_) => Err("the run did not finish in time".into()),
+        Ok(r) => r.map_err(|e| e.to_string()),
+    }
+}
+
 /// Run one case; `Err` says what went wrong.
 async fn run_case(case: &'static Case) -> Result<(), String> {
-    let sims = Arc::new(Simulators::start().await);
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let url = format!("sqlite://{}", dir.path().join("gtm.db").display());
-    let key = SecretKey::generate();
+    let world = World::new().await;
+    let sims = world.sims.clone();
 
     // Engine A's sink arms the faults when the case's step starts, and (for `Between`)
     // aborts engine A's task when the step completes.
     let abort: Arc<Mutex<Option<AbortHandle>>> = Arc::default();
+    let mut to_arm: Vec<_> = case.also.iter().cloned().collect();
+    to_arm.extend(fault_of(case.how).map(|f| (case.vendor, case.route, f)));
     let sink = {
-        let sims = sims.clone();
         let abort = abort.clone();
-        FnSink(move |e: &ProgressEvent| {
-            if e.step != case.step {
-                return;
-            }
-            match e.status {
-                StepStatus::InProgress if e.message.is_none() && e.error.is_none() => {
-                    if let Some((v, route, f)) = &case.also {
-                        faults(&sims, *v).inject(route, f.clone(), 1);
-                    }
-                    if let Some(f) = fault_of(case.how) {
-                        faults(&sims, case.vendor).inject(case.route, f, 1);
-                    }
-                }
-                StepStatus::Completed if case.how == Between => {
-                    if let Some(h) = abort.lock().unwrap().as_ref() {
-                        h.abort();
-                    }
-                }
-                _ => {}
+        arming_sink(sims.clone(), case.step, to_arm, move || {
+            if case.how == Between
+                && let Some(h) = abort.lock().unwrap().as_ref()
+            {
+                h.abort();
             }
         })
     };
-    let a = engine(&sims, &url, "worker-a", key.clone(), Some(Arc::new(sink))).await;
-    let id = a
-        .create_provision(
-            NewProvision::new("Tim Keen", EMAIL, "starter")
-                .domains(DOMAINS)
-                .patterns("tim", "tim.keen"),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    a.mark_paid(id, Payment::default())
-        .await
-        .map_err(|e| e.to_string())?;
-
-    let task = {
-        let a = a.clone();
-        tokio::spawn(async move { a.run(id).await })
-    };
+    let (id, task) = world.launch(DEADLINE, sink).await?;
     *abort.lock().unwrap() = Some(task.abort_handle());
-    drop(a);
 
-    let crashes = matches!(case.how, CrashBefore | CrashAfter | Between);
-    let snap = if crashes {
-        if case.how != Between {
-            // Die once the call has reached the vendor (and, for CrashAfter, was applied).
-            let j = journal(&sims, case.vendor);
-            let hit = eventually(|| {
-                j.count_where(|e| e.route == case.route && e.fault.is_some()) > 0
-                    || task.is_finished()
-            })
-            .await;
-            if !hit || task.is_finished() {
-                return Err(format!(
-                    "the fault on {} never hit before engine A ended",
-                    case.route
-                ));
+    let snap = match case.how {
+        CrashBefore | CrashAfter | Between => {
+            if case.how != Between {
+                crash_on_hit(&sims, case.vendor, case.route, &task).await?;
             }
-            task.abort();
+            dead(task).await?;
+            // Engine B: a new process, as far as the engine can tell.
+            let b = world.engine("worker-b", DEADLINE, None).await;
+            finish(&b, id).await.map_err(|e| format!("engine B: {e}"))?
         }
-        match tokio::time::timeout(BOUND, task).await {
-            Err(_) => return Err("engine A was never aborted".into()),
-            Ok(Ok(r)) => {
-                return Err(format!(
-                    "engine A finished before the crash: {:?}",
-                    r.map(|s| s.status)
-                ));
-            }
-            Ok(Err(e)) if e.is_cancelled() => {}
-            Ok(Err(e)) => return Err(format!("engine A panicked: {e}")),
-        }
-        // Engine B: a new process, as far as the engine can tell.
-        let b = engine(&sims, &url, "worker-b", key, None).await;
-        match tokio::time::timeout(BOUND, b.run(id)).await {
-            Err(_) => return Err("engine B did not finish in time".into()),
-            Ok(r) => r.map_err(|e| format!("engine B: {e}"))?,
-        }
-    } else {
-        match tokio::time::timeout(BOUND, task).await {
+        Lost502 | LostDrop => match tokio::time::timeout(BOUND, task).await {
             Err(_) => return Err("engine A did not finish in time".into()),
             Ok(r) => r
                 .map_err(|e| format!("engine A panicked: {e}"))?
                 .map_err(|e| format!("engine A: {e}"))?,
-        }
+        },
     };
     if fault_of(case.how).is_some() && faults(&sims, case.vendor).pending() > 0 {
         return Err("a scripted fault was never used".into());
@@ -356,7 +414,7 @@ async fn run_case(case: &'static Case) -> Result<(), String> {
 /// The journals and the final state: nothing done twice, nothing missing.
 fn check_once(
     sims: &Simulators,
-    snap: &provisioning::Snapshot,
+    snap: &Snapshot,
     id: ProvisionId,
     expect: Expect,
 ) -> Result<(), String> {
@@ -477,7 +535,7 @@ fn check_once(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn crash_matrix() {
     let filter = std::env::var("CRASH_CASE").unwrap_or_default();
-    let slots = Arc::new(tokio::sync::Semaphore::new(8));
+    let slots = Arc::new(tokio::sync::Semaphore::new(16));
     let mut tasks = tokio::task::JoinSet::new();
     for case in CASES.iter().filter(|c| c.name.contains(filter.as_str())) {
         let slots = slots.clone();
@@ -508,4 +566,76 @@ async fn crash_matrix() {
         failed.len(),
         failed.join("\n")
     );
+}
+
+/// The exception to "ends active": a purchase whose call reached Zapmail but was not
+/// applied, with the worker dead before it heard anything. No engine can tell it from a
+/// purchase whose answer was lost, so it is never sent again: the fresh engine waits for
+/// the domains to show, then stops for the operator at the wait's deadline, and an operator
+/// retry waits again rather than buying. Nothing bought, one purchase call, nothing after.
+#[tokio::test]
+async fn a_purchase_that_may_have_reached_zapmail_is_never_sent_again() {
+    let world = World::new().await;
+    let sims = world.sims.clone();
+    let sink = arming_sink(sims.clone(), 2, vec![(Zap, zm::BUY, Fault::Timeout)], || {});
+    let (id, task) = world.launch(DEADLINE, sink).await.unwrap();
+    crash_on_hit(&sims, Zap, zm::BUY, &task).await.unwrap();
+    dead(task).await.unwrap();
+
+    let b = world
+        .engine("worker-b", Duration::from_millis(300), None)
+        .await;
+    let snap = finish(&b, id).await.unwrap();
+    assert_eq!(snap.status, ProvisionStatus::Failed);
+    let err = snap.error.clone().unwrap_or_default();
+    assert!(
+        err.starts_with("Purchasing domains failed") && err.contains("never bought twice"),
+        "{err}"
+    );
+    b.retry(id).await.unwrap();
+    let snap = finish(&b, id).await.unwrap();
+    assert_eq!(snap.status, ProvisionStatus::Failed, "{:?}", snap.error);
+
+    for n in DOMAINS {
+        assert_eq!(sims.zapmail.domains_bought(n), 0, "{n}");
+        assert_eq!(sims.zapmail.purchase_calls_for(n), 1, "{n}");
+    }
+    assert_eq!(sims.zapmail.journal().count(zm::DMARC), 0);
+    assert_eq!(sims.zapmail.journal().count(zm::CREATE_MAILBOXES), 0);
+}
+
+/// A mailbox creation that timed out without being applied, with the worker alive: it
+/// keeps waiting for the mailboxes (they may still appear), stops for the operator at the
+/// deadline, and the operator's retry sends the creation again; each mailbox is created
+/// once. (Had the worker died instead, the fresh attempt would have re-sent it: see the
+/// matrix case "5 mailboxes: crash before create".)
+#[tokio::test]
+async fn a_lost_mailbox_creation_waits_then_an_operator_retry_sends_it_again() {
+    let world = World::new().await;
+    let sims = world.sims.clone();
+    let sink = arming_sink(
+        sims.clone(),
+        5,
+        vec![(Zap, zm::CREATE_MAILBOXES, Fault::Timeout)],
+        || {},
+    );
+    let (id, task) = world.launch(Duration::from_secs(1), sink).await.unwrap();
+    let snap = tokio::time::timeout(BOUND, task)
+        .await
+        .expect("engine A finishes")
+        .expect("no panic")
+        .expect("no engine error");
+    assert_eq!(snap.status, ProvisionStatus::Failed);
+    let err = snap.error.clone().unwrap_or_default();
+    assert!(err.starts_with("Creating mailboxes failed"), "{err}");
+    for n in DOMAINS {
+        assert_eq!(sims.zapmail.mailboxes_created_for(n), 0, "{n}");
+    }
+
+    let b = world.engine("worker-b", DEADLINE, None).await;
+    b.retry(id).await.unwrap();
+    let snap = finish(&b, id).await.unwrap();
+    assert_eq!(snap.status, ProvisionStatus::Active, "{:?}", snap.error);
+    assert_eq!(sims.zapmail.journal().count(zm::CREATE_MAILBOXES), 2);
+    check_once(&sims, &snap, id, Once).unwrap();
 }

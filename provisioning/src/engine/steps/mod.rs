@@ -64,6 +64,19 @@ impl StepOutcome {
 
 pub(crate) type StepResult = Result<StepOutcome, StepError>;
 
+/// Whether this execution of the current step is a poll (the step returned `Wait` and is
+/// re-checking) rather than a fresh attempt: the first one, one after a failed attempt, or
+/// one by a new worker after the previous one died mid-step. Steps that keep a call "in
+/// flight" while its effect may still appear use it to send that call again on a fresh
+/// attempt, when the vendor shows no trace of it (crash matrix, issue 3).
+pub(crate) fn is_poll(cx: &Cx<'_>) -> bool {
+    cx.state
+        .run
+        .as_ref()
+        .and_then(|r| r.steps.get(r.step))
+        .is_some_and(|s| s.waiting_since.is_some())
+}
+
 /// One step of a run.
 #[async_trait]
 pub(crate) trait Step: Send + Sync {

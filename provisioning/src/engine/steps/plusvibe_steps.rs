@@ -265,7 +265,7 @@ impl Step for Export {
         if cx.state.ledger.used_partner_upload {
             return Ok(waiting);
         }
-        match export_through_zapmail(cx).await {
+        match export_through_zapmail(cx, &presence.missing).await {
             Ok(()) => Ok(waiting),
             Err(StepError::Permanent { message }) if cx.engine.config.partner_upload_fallback => {
                 tracing::warn!(
@@ -281,7 +281,7 @@ impl Step for Export {
     }
 }
 
-async fn export_through_zapmail(cx: &mut Cx<'_>) -> Result<(), StepError> {
+async fn export_through_zapmail(cx: &mut Cx<'_>, missing: &[String]) -> Result<(), StepError> {
     let zm = super::zapmail_steps::workspace_client(cx)?;
     let app = zapmail::ExportApp::Pipl;
     let email = cx
@@ -322,6 +322,24 @@ async fn export_through_zapmail(cx: &mut Cx<'_>) -> Result<(), StepError> {
             )));
         }
         return Ok(());
+    }
+    if !super::is_poll(cx) {
+        // A fresh attempt with no export to follow (its answer was lost, or the worker died
+        // before recording it) and accounts still missing in PlusVibe: that export did not
+        // bring them, so export those mailboxes again. PlusVibe skips addresses it already
+        // has; while polling, the worker that sent it keeps waiting instead.
+        let again: Vec<String> = cx
+            .state
+            .domains
+            .iter()
+            .flat_map(|d| d.mailboxes.iter())
+            .filter(|m| missing.iter().any(|e| e.eq_ignore_ascii_case(&m.email)))
+            .filter_map(|m| m.zapmail_mailbox_id.clone())
+            .collect();
+        cx.state
+            .ledger
+            .exported_mailbox_ids
+            .retain(|id| !again.contains(id));
     }
     let ids: Vec<String> = cx
         .state

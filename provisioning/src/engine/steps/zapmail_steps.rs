@@ -353,6 +353,16 @@ impl Step for Mailboxes {
             .ledger
             .mailboxes_in_flight
             .retain(|e| !seen.contains(e));
+        // On a fresh attempt (after a failed attempt, or a new worker after one died while
+        // the creation was in flight), mailboxes still in flight that the listing does not
+        // show were not created: Zapmail lists a new mailbox at once (IN_PROGRESS). Send
+        // them again, as an operator retry does; Zapmail refuses a second mailbox with the
+        // same address, so this never creates one twice. While polling, the worker that
+        // sent them keeps waiting for them instead.
+        let resending = !super::is_poll(cx) && !cx.state.ledger.mailboxes_in_flight.is_empty();
+        if resending {
+            cx.state.ledger.mailboxes_in_flight.clear();
+        }
 
         let mut req = CreateMailboxesRequest::new();
         let mut requested = Vec::new();
@@ -400,6 +410,11 @@ impl Step for Mailboxes {
                         .mailboxes_in_flight
                         .retain(|x| !requested.contains(x));
                     cx.commit().await?;
+                    if resending && e.kind() == ErrorKind::Validation {
+                        // A re-sent creation refused (e.g. "already exists": the earlier
+                        // one was applied but not listed yet): look again later.
+                        return Err(StepError::transient(e.to_string()));
+                    }
                     return Err(e.into());
                 }
             }
