@@ -1,6 +1,7 @@
 //! The simulator's state, routes and handlers.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -33,6 +34,7 @@ pub struct ZapmailState {
     config: ZapmailSimConfig,
     inner: Mutex<Inner>,
     importers: Mutex<BTreeMap<String, Arc<dyn MailboxImporter>>>,
+    error_seq: AtomicU64,
 }
 
 impl std::fmt::Debug for ZapmailState {
@@ -399,6 +401,7 @@ impl ZapmailState {
             config,
             inner: Mutex::new(inner),
             importers: Mutex::new(BTreeMap::new()),
+            error_seq: AtomicU64::new(1),
         }
     }
 
@@ -707,7 +710,8 @@ impl ZapmailState {
     // Responses
 
     fn error_id(&self) -> String {
-        let n = self.lock().next();
+        // Not under `inner`: handlers build errors while holding that lock.
+        let n = self.error_seq.fetch_add(1, Ordering::Relaxed);
         format!("{:08x}", mix(n) as u32)
     }
 
