@@ -24,6 +24,16 @@
 //! that login and creates a new one (see `steps/plusvibe_steps.rs`). Those cases
 //! (`Expect::ClientReplaced`) assert two logins created, the first deleted, one live.
 //!
+//! Step 2 (buying domains) is the money case. Its "crash before" dies while the step
+//! observes, before the purchase is sent: a purchase that did reach Zapmail is never sent
+//! again, even when it was not applied (no engine can tell that from a lost answer).
+//! `a_purchase_that_may_have_reached_zapmail_is_never_sent_again` shows that run stopping
+//! for the operator with nothing bought; mailbox creations and exports, which cannot
+//! double-spend, are sent again by a fresh attempt when they left no trace (matrix cases
+//! "5 mailboxes: crash before create" and "7 export: crash before"), or by an operator
+//! retry when the live worker lost the answer
+//! (`a_lost_mailbox_creation_waits_then_an_operator_retry_sends_it_again`).
+//!
 //! The cases run concurrently (each with its own simulators and SQLite file); set
 //! `CRASH_CASE=<part of a case name>` to run only matching cases.
 
