@@ -591,7 +591,7 @@ impl HttpCore {
                     .unwrap_or(inner.policy.config().default_rate_limit_delay);
                 inner
                     .limiter
-                    .penalize(wait.min(inner.policy.config().max_retry_after))
+                    .penalize(req.bucket, wait.min(inner.policy.config().max_retry_after))
                     .await;
             }
             match inner

@@ -222,8 +222,12 @@ pub fn quota_for(set: &LimitSet, margin: f64, stacked_slack: u32) -> Option<Quot
 pub trait RateLimiter: Send + Sync + fmt::Debug + 'static {
     /// Wait until a request in `bucket` may be sent, and count it.
     async fn acquire(&self, bucket: &str);
-    /// The vendor said 429: nobody on this key sends before `wait` has passed.
-    async fn penalize(&self, wait: Duration);
+    /// The vendor said 429 to a request in `bucket`: nobody on this key sends a request
+    /// counted in that bucket before `wait` has passed. A 429 in the general bucket blocks
+    /// every request; one in an extra bucket (Zapmail's availability queries, whose wait can
+    /// be half an hour) blocks only that bucket: if the general limit was the cause, the
+    /// next general request meets its own 429 and blocks everyone then.
+    async fn penalize(&self, bucket: &str, wait: Duration);
 }
 
 /// A limiter that never waits (except after a 429).
@@ -234,11 +238,11 @@ pub struct Unlimited {
 
 #[async_trait]
 impl RateLimiter for Unlimited {
-    async fn acquire(&self, _bucket: &str) {
-        self.gate.wait().await;
+    async fn acquire(&self, bucket: &str) {
+        self.gate.wait(bucket).await;
     }
-    async fn penalize(&self, wait: Duration) {
-        self.gate.push(wait);
+    async fn penalize(&self, bucket: &str, wait: Duration) {
+        self.gate.push(bucket, wait);
     }
 }
 
@@ -288,7 +292,7 @@ impl GovernorLimiter {
 #[async_trait]
 impl RateLimiter for GovernorLimiter {
     async fn acquire(&self, bucket: &str) {
-        self.gate.wait().await;
+        self.gate.wait(bucket).await;
         if let Some(b) = self.buckets.get(bucket) {
             b.until_ready().await;
         }
@@ -297,36 +301,43 @@ impl RateLimiter for GovernorLimiter {
         }
     }
 
-    async fn penalize(&self, wait: Duration) {
-        self.gate.push(wait);
+    async fn penalize(&self, bucket: &str, wait: Duration) {
+        self.gate.push(bucket, wait);
     }
 }
 
-/// The shared "blocked until" instant that a 429 pushes forward.
+/// The shared "blocked until" instants that 429s push forward, per bucket.
 #[derive(Debug, Default)]
 pub struct Gate {
-    until: Mutex<Option<Instant>>,
+    until: Mutex<BTreeMap<String, Instant>>,
 }
 
 impl Gate {
-    /// Block everyone for at least `wait` from now.
-    pub fn push(&self, wait: Duration) {
+    /// Block requests in `bucket` (every request, for [`GENERAL`]) for at least `wait`
+    /// from now. A shorter push never shortens a block.
+    pub fn push(&self, bucket: &str, wait: Duration) {
         let at = Instant::now() + wait;
         let mut g = self.until.lock().unwrap_or_else(|e| e.into_inner());
-        if g.is_none_or(|cur| cur < at) {
-            *g = Some(at);
+        let cur = g.entry(bucket.to_string()).or_insert(at);
+        if *cur < at {
+            *cur = at;
         }
     }
 
-    /// The instant callers are blocked until, if it is in the future.
-    pub fn blocked_until(&self) -> Option<Instant> {
+    /// The instant requests in `bucket` are blocked until, if it is in the future.
+    pub fn blocked_until(&self, bucket: &str) -> Option<Instant> {
         let g = self.until.lock().unwrap_or_else(|e| e.into_inner());
-        g.filter(|t| *t > Instant::now())
+        [g.get(GENERAL), g.get(bucket)]
+            .into_iter()
+            .flatten()
+            .copied()
+            .max()
+            .filter(|t| *t > Instant::now())
     }
 
-    /// Wait until the gate is open.
-    pub async fn wait(&self) {
-        while let Some(at) = self.blocked_until() {
+    /// Wait until requests in `bucket` may go.
+    pub async fn wait(&self, bucket: &str) {
+        while let Some(at) = self.blocked_until(bucket) {
             tokio::time::sleep_until(at).await;
         }
     }
@@ -509,12 +520,21 @@ mod tests {
     #[tokio::test]
     async fn gate_blocks_everyone_until_it_passes() {
         let g = Gate::default();
-        assert!(g.blocked_until().is_none());
-        g.push(Duration::from_secs(30));
-        let first = g.blocked_until().unwrap();
-        g.push(Duration::from_secs(1)); // a shorter push never shortens the gate
-        assert_eq!(g.blocked_until(), Some(first));
-        g.push(Duration::ZERO);
-        assert!(g.blocked_until().is_some());
+        assert!(g.blocked_until(GENERAL).is_none());
+        g.push(GENERAL, Duration::from_secs(30));
+        let first = g.blocked_until(GENERAL).unwrap();
+        g.push(GENERAL, Duration::from_secs(1)); // a shorter push never shortens the gate
+        assert_eq!(g.blocked_until(GENERAL), Some(first));
+        // A general block holds every bucket.
+        assert_eq!(g.blocked_until("domain-availability"), Some(first));
+    }
+
+    #[tokio::test]
+    async fn a_bucket_block_leaves_general_requests_alone() {
+        let g = Gate::default();
+        g.push("domain-availability", Duration::from_secs(1800));
+        assert!(g.blocked_until(GENERAL).is_none());
+        assert!(g.blocked_until("domain-availability").is_some());
+        assert!(g.blocked_until("other").is_none());
     }
 }

@@ -1183,7 +1183,7 @@ impl zapmail::RateLimiter for RecordingLimiter {
     async fn acquire(&self, bucket: &str) {
         self.0.lock().unwrap().push(bucket.to_string());
     }
-    async fn penalize(&self, _wait: Duration) {}
+    async fn penalize(&self, _bucket: &str, _wait: Duration) {}
 }
 
 #[tokio::test]
