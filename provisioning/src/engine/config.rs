@@ -208,6 +208,15 @@ pub struct EngineConfig {
     pub zapmail_billing: Option<zapmail::workspaces::BillingDetails>,
     /// TLDs Zapmail sells (default: the documented list; `.io` is not on it).
     pub supported_tlds: zapmail::SupportedTlds,
+    /// How long a creation whose answer was lost (5xx, timeout, dropped connection: it may
+    /// or may not have happened) may stay invisible at the vendor before the worker that
+    /// sent it sends it again: a domain purchase, a mailbox creation, an export. The step
+    /// keeps observing meanwhile and adopts whatever appears; Zapmail refuses names
+    /// already in the account and addresses that exist, so a late original is not created
+    /// twice. `None` (the default): keep waiting until the poll deadline and leave the
+    /// decision to the operator (a retry re-sends mailbox creations and exports, never a
+    /// purchase). Keep it well below the poll deadlines.
+    pub lost_answer_grace: Option<Duration>,
 }
 
 impl Default for EngineConfig {
@@ -228,6 +237,7 @@ impl Default for EngineConfig {
             partner_provider_id: None,
             zapmail_billing: None,
             supported_tlds: zapmail::SupportedTlds::default(),
+            lost_answer_grace: None,
         }
     }
 }

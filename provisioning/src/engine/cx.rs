@@ -43,6 +43,29 @@ impl<'a> Cx<'a> {
             .expect("driving a provision without a run")
     }
 
+    /// Whether the current step has polled longer than the configured `lost_answer_grace`
+    /// for something whose answer was lost to show up. If so, the wait restarts (the caller
+    /// sends it again, and then waits afresh).
+    pub(crate) fn lost_answer_grace_over(&mut self) -> bool {
+        let Some(grace) = self.engine.config.lost_answer_grace else {
+            return false;
+        };
+        let Some(run) = self.state.run.as_mut() else {
+            return false;
+        };
+        let idx = run.step;
+        let Some(step) = run.steps.get_mut(idx) else {
+            return false;
+        };
+        let over = step
+            .waiting_since
+            .is_some_and(|since| (Utc::now() - since).to_std().unwrap_or_default() > grace);
+        if over {
+            step.waiting_since = None;
+        }
+        over
+    }
+
     fn lease_until(&self) -> DateTime<Utc> {
         Utc::now() + chrono::Duration::from_std(self.engine.config.lease).unwrap_or_default()
     }

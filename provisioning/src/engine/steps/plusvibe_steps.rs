@@ -323,7 +323,9 @@ async fn export_through_zapmail(cx: &mut Cx<'_>, missing: &[String]) -> Result<(
         }
         return Ok(());
     }
-    if !super::is_poll(cx) {
+    // The worker that lost the answer exports again too once `lost_answer_grace` (opt-in)
+    // has passed without the accounts showing up.
+    if !super::is_poll(cx) || cx.lost_answer_grace_over() {
         // A fresh attempt with no export to follow (its answer was lost, or the worker died
         // before recording it) and accounts still missing in PlusVibe: that export did not
         // bring them, so export those mailboxes again. PlusVibe skips addresses it already

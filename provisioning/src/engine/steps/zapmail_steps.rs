@@ -117,6 +117,16 @@ impl Step for BuyDomains {
                 cx.commit().await?;
             }
         }
+        // Opt-in (`lost_answer_grace`): a purchase whose answer was lost and that Zapmail
+        // still does not list after the grace was not applied; buy it again. A late
+        // original is refused ("already exists in your account"), never paid twice.
+        if !names_in(cx, PurchaseState::InFlight).is_empty() && cx.lost_answer_grace_over() {
+            for d in &mut cx.state.domains {
+                if d.purchase == PurchaseState::InFlight {
+                    d.purchase = PurchaseState::Refused;
+                }
+            }
+        }
         let total = cx.state.domains.len();
         let in_flight: Vec<String> = names_in(cx, PurchaseState::InFlight);
         let to_buy: Vec<String> = cx
@@ -359,7 +369,10 @@ impl Step for Mailboxes {
         // them again, as an operator retry does; Zapmail refuses a second mailbox with the
         // same address, so this never creates one twice. While polling, the worker that
         // sent them keeps waiting for them instead.
-        let resending = !super::is_poll(cx) && !cx.state.ledger.mailboxes_in_flight.is_empty();
+        // The worker that lost the answer re-sends too once `lost_answer_grace` (opt-in)
+        // has passed without a trace of them.
+        let resending = !cx.state.ledger.mailboxes_in_flight.is_empty()
+            && (!super::is_poll(cx) || cx.lost_answer_grace_over());
         if resending {
             cx.state.ledger.mailboxes_in_flight.clear();
         }
