@@ -1,133 +1,19 @@
 //! The shared client core against a toy simulator built with the kit: retries, faults,
 //! rate limits, decoding, secrets.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use vendor_http::reqwest::header::HeaderName;
-use vendor_http::sim::{
-    AfterApply, Fault, Route, RouteMatch, SimConfig, SimRequest, SimResponse, SimServer, SimVendor,
-};
+use vendor_http::sim::{AfterApply, Fault, SimConfig, SimServer};
 use vendor_http::{
-    ClientBuilder, Error, ErrorKind, HttpCore, Limit, LimitSet, RateLimits, Request, RetryConfig,
-    Sent, Vendor,
+    ClientBuilder, Error, ErrorKind, Limit, LimitSet, RateLimits, Request, RetryConfig, Sent,
 };
 
-const KEY: &str = "toy-secret-key-123";
-
-/// A toy vendor: `POST /things` creates, `GET /things` lists; errors inside 200 like Zapmail.
-#[derive(Default)]
-struct Toy {
-    things: Mutex<Vec<String>>,
-    created: AtomicU32,
-}
-
-impl SimVendor for Toy {
-    const NAME: &'static str = "toy";
-    const BASE_PATH: &'static str = "/api";
-    const KEY_HEADER: &'static str = "x-toy-key";
-
-    fn route(&self, method: &str, path: &str) -> RouteMatch {
-        match (method, path) {
-            ("GET", "/things") => RouteMatch::Found(Route::new("GET /things")),
-            ("POST", "/things") => RouteMatch::Found(Route::new("POST /things")),
-            (_, "/things") => RouteMatch::WrongMethod,
-            _ => RouteMatch::NotFound,
-        }
-    }
-    fn authenticate(&self, req: &SimRequest) -> Option<SimResponse> {
-        match req.api_key.as_deref() {
-            Some(KEY) => None,
-            Some(_) => Some(SimResponse::json(403, self.error_body(403, "Forbidden"))),
-            None => Some(SimResponse::json(401, self.error_body(401, "Missing key"))),
-        }
-    }
-    fn handle(&self, route: Route, req: &SimRequest) -> SimResponse {
-        match route.key {
-            "POST /things" => {
-                let name = req.body_str("name").unwrap_or_default().to_string();
-                if name.is_empty() {
-                    return SimResponse::json(422, self.error_body(422, "name is required"));
-                }
-                self.created.fetch_add(1, Ordering::SeqCst);
-                self.things.lock().unwrap().push(name.clone());
-                SimResponse::ok(
-                    json!({"status": 200, "data": {"name": name, "password": "pw-live-1"}}),
-                )
-            }
-            _ => SimResponse::ok(
-                json!({"status": 200, "data": self.things.lock().unwrap().clone(), "extra": true}),
-            ),
-        }
-    }
-    fn error_body(&self, status: u16, message: &str) -> Value {
-        json!({"status": status, "message": message, "errorId": "e-1"})
-    }
-}
-
-struct ToyVendor;
-struct ToyClient(HttpCore);
-impl From<HttpCore> for ToyClient {
-    fn from(c: HttpCore) -> Self {
-        ToyClient(c)
-    }
-}
-impl Vendor for ToyVendor {
-    const NAME: &'static str = "toy";
-    const DEFAULT_BASE_URL: &'static str = "https://toy.invalid/api";
-    type Client = ToyClient;
-    fn default_limits() -> RateLimits {
-        RateLimits::unlimited()
-    }
-    fn auth_header() -> HeaderName {
-        HeaderName::from_static("x-toy-key")
-    }
-    fn error_in_success(body: &Value) -> Option<u16> {
-        let s = body.get("status")?.as_u64()? as u16;
-        (!(200..300).contains(&s)).then_some(s)
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct Envelope<T> {
-    data: T,
-}
-
-async fn sim() -> SimServer<Toy> {
-    SimServer::start(
-        Arc::new(Toy::default()),
-        SimConfig {
-            hang: Duration::from_secs(5),
-            ..SimConfig::default()
-        },
-        RateLimits::unlimited(),
-    )
-    .await
-}
-
-fn client(sim: &SimServer<Toy>) -> HttpCore {
-    ClientBuilder::<ToyVendor>::new()
-        .api_key(KEY)
-        .base_url(sim.base_url())
-        .retry(RetryConfig::fast())
-        .timeout(Duration::from_millis(300))
-        .build()
-        .unwrap()
-        .0
-}
-
-fn create(name: &str) -> Request {
-    Request::post("/things").json(&json!({"name": name}))
-}
-
-async fn list(c: &HttpCore) -> vendor_http::Result<Vec<String>> {
-    c.send::<Envelope<Vec<String>>>(Request::get("/things"))
-        .await
-        .map(|e| e.data)
-}
+mod toy;
+use toy::*;
 
 #[tokio::test]
 async fn happy_path_and_journal() {
@@ -431,49 +317,6 @@ async fn shared_limiter_serves_several_clients() {
         .0;
     assert!(Arc::ptr_eq(&first.rate_limiter(), &second.rate_limiter()));
     list(&second).await.unwrap();
-}
-
-/// A `tracing` writer that keeps everything in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn traces_name_the_request_and_never_a_secret() {
-    let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let s = sim().await;
-    let c = client(&s);
-    s.faults().inject("POST /things", Fault::Status(503), 1);
-    c.send::<Value>(create("a")).await.unwrap();
-    let _ = c.send::<Value>(create("")).await;
-
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
-    assert!(text.contains("vendor_request"), "{text}");
-    assert!(
-        text.contains("vendor=\"toy\"") || text.contains("vendor=toy"),
-        "{text}"
-    );
-    assert!(text.contains("attempt=2"), "{text}");
-    assert!(text.contains("retrying vendor request"), "{text}");
-    assert!(!text.contains(KEY), "{text}");
-    assert!(!text.contains("pw-live-1"), "{text}");
 }
 
 #[test]
