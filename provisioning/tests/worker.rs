@@ -36,13 +36,17 @@ async fn worker_runs_every_due_provision_and_stops_on_request() {
         async move {
             engine
                 .create_provision(
-                    NewProvision::new(format!("Customer {i}"), format!("c{i}@example.com"), "starter")
-                        .domains([
-                            format!("cust{i}a.com"),
-                            format!("cust{i}b.net"),
-                            format!("cust{i}c.org"),
-                        ])
-                        .patterns("sam", "sam.doe"),
+                    NewProvision::new(
+                        format!("Customer {i}"),
+                        format!("c{i}@example.com"),
+                        "starter",
+                    )
+                    .domains([
+                        format!("cust{i}a.com"),
+                        format!("cust{i}b.net"),
+                        format!("cust{i}c.org"),
+                    ])
+                    .patterns("sam", "sam.doe"),
                 )
                 .await
                 .unwrap()
@@ -75,7 +79,10 @@ async fn worker_runs_every_due_provision_and_stops_on_request() {
     // Follow the broadcast until every paid provision has finished its run.
     let mut finished = std::collections::BTreeSet::new();
     while finished.len() < paid.len() {
-        let e = rx.recv().await.expect("events keep coming until all finish");
+        let e = rx
+            .recv()
+            .await
+            .expect("events keep coming until all finish");
         if e.step == 0 && e.status == StepStatus::Completed {
             finished.insert(e.provision_id);
         }
@@ -84,7 +91,10 @@ async fn worker_runs_every_due_provision_and_stops_on_request() {
     worker.await.unwrap().unwrap();
 
     for id in &paid {
-        assert_eq!(engine.status(*id).await.unwrap().status, ProvisionStatus::Active);
+        assert_eq!(
+            engine.status(*id).await.unwrap().status,
+            ProvisionStatus::Active
+        );
     }
     assert_eq!(
         engine.status(unpaid).await.unwrap().status,
