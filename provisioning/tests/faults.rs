@@ -1,4 +1,25 @@
 //! Faults, failures and fallbacks against the three simulators (issue 3).
+//!
+//! - Every route the pipeline uses (listed below and checked against a clean run) gets
+//!   bursts of 5xx, timeouts, dropped connections, malformed bodies, lost answers after
+//!   applying, 429s and (Zapmail) errors inside HTTP 200; a seeded chaos run hits all
+//!   three vendors at once. Each provision must end `active` with every vendor object
+//!   created exactly once (one applied purchase per domain, two mailboxes per domain, one
+//!   workspace, client login and lead list, every account in PlusVibe with warmup on).
+//! - Eight provisions on one agency key run concurrently against the vendors' documented
+//!   limits without a single enforced 429.
+//! - Permanent errors (a short wallet, a vendor refusal) stop the run in `failed` with the
+//!   step and the vendor's words; an operator retry finishes it without repeating
+//!   completed steps. A refused PIPL registration takes the partner-upload fallback. Bad
+//!   input is refused before anything is stored.
+//!
+//! A purchase, mailbox creation or export whose answer is lost (5xx, timeout, dropped
+//! connection) may or may not have happened. By default the engine keeps observing until
+//! the poll deadline and then hands the decision to the operator (`crash_matrix.rs` shows
+//! that). These tests turn on `EngineConfig::lost_answer_grace`, with which the worker
+//! that lost the answer sends the call again once the vendor has shown no trace of it for
+//! the grace period; that is what lets a 5xx burst on `POST /v2/domains/buy` be survived
+//! while the journals still show one applied purchase per domain.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
