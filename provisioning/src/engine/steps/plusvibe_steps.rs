@@ -150,6 +150,24 @@ pub(crate) fn client_password(cx: &Cx<'_>) -> Result<SecretString, StepError> {
     Ok(pw)
 }
 
+/// The customer's PlusVibe workspace and every mailbox address that must be in it.
+fn workspace_and_expected_accounts(cx: &Cx<'_>) -> Result<(WorkspaceId, Vec<String>), StepError> {
+    let workspace = cx
+        .state
+        .ledger
+        .plusvibe_workspace_id
+        .as_deref()
+        .map(WorkspaceId::from)
+        .ok_or_else(|| StepError::permanent("no PlusVibe workspace recorded"))?;
+    let expected = cx
+        .state
+        .domains
+        .iter()
+        .flat_map(|d| d.mailboxes.iter().map(|m| m.email.clone()))
+        .collect();
+    Ok((workspace, expected))
+}
+
 /// Step 8: apply the warmup and sending settings to every account, then start warmup.
 pub(crate) struct Warmup;
 
@@ -161,19 +179,7 @@ impl Step for Warmup {
 
     async fn execute(&self, cx: &mut Cx<'_>) -> StepResult {
         let pv = cx.engine.clients.plusvibe.clone();
-        let workspace = WorkspaceId::from(
-            cx.state
-                .ledger
-                .plusvibe_workspace_id
-                .clone()
-                .ok_or_else(|| StepError::permanent("no PlusVibe workspace recorded"))?,
-        );
-        let expected: Vec<String> = cx
-            .state
-            .domains
-            .iter()
-            .flat_map(|d| d.mailboxes.iter().map(|m| m.email.clone()))
-            .collect();
+        let (workspace, expected) = workspace_and_expected_accounts(cx)?;
         let presence = pv.email_accounts().presence(&workspace, &expected).await?;
         if !presence.is_complete() {
             return Ok(StepOutcome::wait(
@@ -230,19 +236,7 @@ impl Step for Export {
 
     async fn execute(&self, cx: &mut Cx<'_>) -> StepResult {
         let pv = cx.engine.clients.plusvibe.clone();
-        let workspace = WorkspaceId::from(
-            cx.state
-                .ledger
-                .plusvibe_workspace_id
-                .clone()
-                .ok_or_else(|| StepError::permanent("no PlusVibe workspace recorded"))?,
-        );
-        let expected: Vec<String> = cx
-            .state
-            .domains
-            .iter()
-            .flat_map(|d| d.mailboxes.iter().map(|m| m.email.clone()))
-            .collect();
+        let (workspace, expected) = workspace_and_expected_accounts(cx)?;
         // Observe: are the accounts there already?
         let presence = pv.email_accounts().presence(&workspace, &expected).await?;
         let details = json!({"present": presence.found.len(), "total": expected.len()});
