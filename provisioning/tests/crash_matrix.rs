@@ -612,6 +612,25 @@ async fn a_purchase_that_may_have_reached_zapmail_is_never_sent_again() {
     }
     assert_eq!(sims.zapmail.journal().count(zm::DMARC), 0);
     assert_eq!(sims.zapmail.journal().count(zm::CREATE_MAILBOXES), 0);
+
+    // The operator checks Zapmail, confirms nothing was bought, and retries: now, and only
+    // now, the domains are bought, once. (A worker with the usual wait deadlines.)
+    let b = world.engine("worker-c", DEADLINE, None).await;
+    assert!(
+        b.confirm_not_purchased(id, &["nowhere.com"]).await.is_err(),
+        "a domain of another provision is refused"
+    );
+    let released = b.confirm_not_purchased(id, &DOMAINS).await.unwrap();
+    assert_eq!(released.len(), DOMAINS.len());
+    b.retry(id).await.unwrap();
+    let snap = finish(&b, id).await.unwrap();
+    assert_eq!(snap.status, ProvisionStatus::Active, "{:?}", snap.error);
+    for n in DOMAINS {
+        assert_eq!(sims.zapmail.domains_bought(n), 1, "{n}");
+        assert_eq!(sims.zapmail.purchase_calls_for(n), 2, "{n}");
+    }
+    // Once bought, a confirmation is refused: nothing is released twice.
+    assert!(b.confirm_not_purchased(id, &DOMAINS[..1]).await.is_err());
 }
 
 /// A mailbox creation that timed out without being applied, with the worker alive: it

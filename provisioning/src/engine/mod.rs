@@ -74,6 +74,9 @@ pub enum EngineError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A vendor call the API made itself failed (the vendor's words).
+    #[error("{0}")]
+    Vendor(String),
     /// A stored secret could not be opened.
     #[error(transparent)]
     Secret(#[from] SecretError),
@@ -527,6 +530,65 @@ impl Engine {
         // Let running drives finish their current step and save.
         while tasks.join_next().await.is_some() {}
         Ok(())
+    }
+
+    /// The operator's answer to an unconfirmed purchase: after checking Zapmail (its
+    /// dashboard, invoices, wallet history), the operator says these domains were **not**
+    /// bought, so the next run may buy them. The engine looks at the workspace's domain
+    /// list once more first and refuses, changing nothing, if any of them is there.
+    /// Follow with [`retry`](Self::retry) if the run failed. Returns the domains released.
+    pub async fn confirm_not_purchased(
+        &self,
+        id: ProvisionId,
+        domains: &[&str],
+    ) -> Result<Vec<String>, EngineError> {
+        let loaded = self.inner.store.load(id).await?;
+        let mut s = loaded.value;
+        let wanted: Vec<String> = domains
+            .iter()
+            .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
+            .collect();
+        for w in &wanted {
+            match s.domain(w) {
+                Some(d) if d.purchase == PurchaseState::InFlight => {}
+                Some(d) => {
+                    return Err(EngineError::Invalid(format!(
+                        "domain {w} has no unconfirmed purchase (it is {:?})",
+                        d.purchase
+                    )));
+                }
+                None => {
+                    return Err(EngineError::Invalid(format!(
+                        "domain {w} is not part of provision {id}"
+                    )));
+                }
+            }
+        }
+        if let Some(ws) = s.ledger.zapmail_workspace_id.as_deref() {
+            let seen = self
+                .inner
+                .clients
+                .zapmail
+                .in_workspace(&zapmail::WorkspaceId::from(ws))
+                .domains()
+                .find_by_names(&wanted)
+                .await
+                .map_err(|e| EngineError::Vendor(e.to_string()))?;
+            if let Some(name) = seen.keys().next() {
+                return Err(EngineError::Invalid(format!(
+                    "Zapmail lists {name} in the customer's workspace: it was bought; run the provision to record it"
+                )));
+            }
+        }
+        for d in &mut s.domains {
+            if wanted.contains(&d.name) {
+                d.purchase = PurchaseState::Refused;
+                d.status = DomainStatus::Pending;
+            }
+        }
+        s.updated_at = Utc::now();
+        self.inner.store.save(&s, loaded.version, &[], None).await?;
+        Ok(wanted)
     }
 
     /// Resume a failed provision from its failed step (attempts of that step reset; nothing
