@@ -15,6 +15,7 @@ pub mod secret;
 #[cfg(feature = "mock")]
 pub mod sim;
 pub mod store;
+pub mod wizard;
 
 pub use engine::{
     Clients, Engine, EngineBuilder, EngineConfig, EngineError, NewProvision, STEP_NAMES, Snapshot,
