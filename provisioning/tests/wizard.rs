@@ -361,6 +361,64 @@ async fn concurrent_checks_of_the_same_names_share_one_call() {
 }
 
 #[tokio::test]
+async fn overlapping_concurrent_checks_send_each_name_once() {
+    let sim = sim().await;
+    sim.set_latency(Duration::from_millis(50));
+    let checker = AvailabilityChecker::new(sim.client());
+    let all = names("lap", 30);
+    let (a, b) = (all[..20].to_vec(), all[10..].to_vec());
+    let (c1, c2) = (checker.clone(), checker.clone());
+    let (ra, rb) = tokio::join!(
+        tokio::spawn(async move { c1.check(&a).await }),
+        tokio::spawn(async move { c2.check(&b).await }),
+    );
+    assert!(ra.unwrap().unwrap().iter().all(DomainCheck::is_available));
+    assert!(rb.unwrap().unwrap().iter().all(DomainCheck::is_available));
+    // Whatever the interleaving, every name went out exactly once.
+    let mut sent: Vec<String> = sim
+        .journal()
+        .for_route(BULK)
+        .iter()
+        .flat_map(|e| {
+            e.body["domainNames"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    sent.sort();
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(sent, expected);
+    assert_eq!(sim.journal().count(BULK), 2);
+}
+
+#[tokio::test]
+async fn an_abandoned_check_is_finished_by_the_next_caller_without_a_second_call() {
+    let sim = sim().await;
+    sim.set_latency(Duration::from_millis(300));
+    let checker = AvailabilityChecker::new(sim.client());
+    let list = names("gone", 4);
+    let c = checker.clone();
+    let l = list.clone();
+    let task = tokio::spawn(async move { c.check(&l).await });
+    // Wait (bounded) until the simulator has received the call, then abandon the caller.
+    for _ in 0..200 {
+        if sim.journal().count(BULK) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(sim.journal().count(BULK), 1);
+    task.abort();
+    let got = checker.check(&list).await.unwrap();
+    assert!(got.iter().all(DomainCheck::is_available));
+    assert_eq!(sim.journal().count(BULK), 1);
+}
+
+#[tokio::test]
 async fn concurrent_callers_on_one_client_draw_no_429() {
     let sim = sim().await;
     let client = sim.client();
