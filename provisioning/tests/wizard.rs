@@ -923,3 +923,32 @@ fn quotes_refuse_unusable_choices() {
             .contains("overflow")
     );
 }
+
+#[tokio::test]
+async fn tier_admin_over_sqlite_maps_the_same_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("tiers.db").display());
+    let store = provisioning::store::SqliteStore::open(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    store.seed_default_tiers().await.unwrap();
+    let t = create_tier(&store, TierInput::new("Agency", "agency", 25, 1, 2))
+        .await
+        .unwrap();
+    assert_eq!(store.tier_by_slug("agency").await.unwrap(), t);
+    let e = create_tier(&store, TierInput::new("Again", "agency", 1, 0, 0))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, WizardError::DuplicateTierSlug(_)), "{e:?}");
+    let mut dup = t.clone();
+    dup.id = TierId::new();
+    let e: WizardError = store.put_tier(&dup).await.unwrap_err().into();
+    assert!(matches!(e, WizardError::DuplicateTierSlug(_)), "{e:?}");
+    assert!(matches!(
+        update_tier(&store, TierId::new(), TierInput::new("N", "n", 1, 0, 0))
+            .await
+            .unwrap_err(),
+        WizardError::TierNotFound(_)
+    ));
+    let off = deactivate_tier(&store, t.id).await.unwrap();
+    assert!(!store.tier(off.id).await.unwrap().is_active);
+}
