@@ -35,10 +35,13 @@ pub(crate) fn new_state(
     check_email(&email)?;
 
     let mut words = name.split_whitespace();
+    // The first word is the first name unless overridden; the rest is the last name either
+    // way (overriding "Tim" with "Timothy" keeps "Keen").
+    let first_word = words.next().unwrap_or_default().to_string();
     let first = req
         .first_name
         .map(|s| s.trim().to_string())
-        .unwrap_or_else(|| words.next().unwrap_or_default().to_string());
+        .unwrap_or(first_word);
     let last = req
         .last_name
         .map(|s| s.trim().to_string())
@@ -170,4 +173,52 @@ fn check_patterns(patterns: &[String; 2], per_domain: usize) -> Result<[String; 
         return Err(invalid("the two mailbox patterns are the same"));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn starter() -> Tier {
+        Tier::seed_defaults().remove(0)
+    }
+
+    fn req() -> NewProvision {
+        NewProvision::new("Tim Keen", "tim@acme.example", "starter")
+            .domains(["a1.com", "a2.net", "a3.org"])
+            .patterns("tim", "tim.keen")
+    }
+
+    #[test]
+    fn sender_names_come_from_the_customer_name_and_overrides() {
+        let tlds = zapmail::SupportedTlds::default();
+        let s = new_state(req(), starter(), &tlds).unwrap();
+        assert_eq!(
+            (
+                s.customer.first_name.as_str(),
+                s.customer.last_name.as_str()
+            ),
+            ("Tim", "Keen")
+        );
+        let mut r = req();
+        r.first_name = Some("Timothy".into());
+        let s = new_state(r, starter(), &tlds).unwrap();
+        assert_eq!(
+            (
+                s.customer.first_name.as_str(),
+                s.customer.last_name.as_str()
+            ),
+            ("Timothy", "Keen")
+        );
+        let mut r = req();
+        r.customer_name = "Cher".into();
+        let s = new_state(r, starter(), &tlds).unwrap();
+        assert_eq!(
+            (
+                s.customer.first_name.as_str(),
+                s.customer.last_name.as_str()
+            ),
+            ("Cher", "Cher")
+        );
+    }
 }
