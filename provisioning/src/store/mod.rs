@@ -13,6 +13,8 @@
 
 pub mod contract;
 pub mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
@@ -26,6 +28,8 @@ use crate::model::{CustomerId, ProvisionId, ProvisionState, ProvisionStatus, Tie
 use crate::progress::ProgressEvent;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
