@@ -42,6 +42,7 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("{URL_VAR} is not a PostgreSQL URL ({e})"));
         let admin = PgPoolOptions::new()
             .max_connections(1)
+            .acquire_timeout(std::time::Duration::from_secs(5))
             .connect_with(admin_options.clone())
             .await
             .unwrap_or_else(|e| {

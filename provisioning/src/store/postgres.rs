@@ -127,6 +127,14 @@ impl PostgresStore {
         max_connections: u32,
     ) -> StoreResult<Self> {
         let location = describe(&options);
+        // One direct attempt first: the pool would keep retrying an unreachable server until
+        // its acquire timeout (30 s); a refused connection or login should fail at once.
+        let probe = <sqlx::PgConnection as sqlx::Connection>::connect_with(&options)
+            .await
+            .map_err(|e| {
+                StoreError::Backend(format!("cannot connect to PostgreSQL at {location}: {e}"))
+            })?;
+        let _ = sqlx::Connection::close(probe).await;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .connect_with(options)
