@@ -271,11 +271,13 @@ impl Error {
     /// Whether the vendor may have *applied* the request (created, bought...), so that a
     /// caller must look at the vendor's state before trying again.
     ///
-    /// False when the vendor refused it (4xx other than 408) or it was never sent; true for
-    /// 5xx, timeouts, dropped connections and undecodable success bodies.
+    /// False when the vendor refused it (4xx other than 408, and 503, which HTTP defines as
+    /// "unable to handle the request": that is why 503 is retried for every operation) or
+    /// it was never sent; true for other 5xx, timeouts, dropped connections and undecodable
+    /// success bodies.
     pub fn may_have_taken_effect(&self) -> bool {
         match self {
-            Error::Api(e) => e.status >= 500 || e.status == 408,
+            Error::Api(e) => (e.status >= 500 && e.status != 503) || e.status == 408,
             Error::Decode { .. } => true,
             Error::Transport { sent, .. } => *sent == Sent::Maybe,
             Error::RateLimited { .. } | Error::InvalidInput { .. } | Error::Config { .. } => false,
@@ -376,6 +378,10 @@ mod tests {
         assert!(api(500, "x").may_have_taken_effect());
         assert!(!api(400, "x").is_retryable());
         assert!(!api(400, "x").may_have_taken_effect());
+        // 503 is retried for every operation, so it must mean "not applied".
+        assert!(api(503, "x").is_retryable());
+        assert!(!api(503, "x").may_have_taken_effect());
+        assert!(api(502, "x").may_have_taken_effect());
         assert!(api(400, "x").may_have_reached_vendor());
         let inv = Error::invalid_input("zapmail", "bad");
         assert!(!inv.may_have_reached_vendor());
