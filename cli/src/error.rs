@@ -20,6 +20,8 @@ pub enum Exit {
     Vendor = 3,
     /// The provisioning run ended `failed` (retry it with `gtm-infra retry ID`).
     Failed = 4,
+    /// Stopped by Ctrl-C or SIGTERM while driving a run (the run is saved and resumable).
+    Interrupted = 130,
 }
 
 /// A failed command: what to print (one line) and how to exit.
@@ -53,6 +55,13 @@ impl CliError {
     pub fn other(message: impl Into<String>) -> Self {
         CliError {
             exit: Exit::Other,
+            message: message.into(),
+        }
+    }
+    /// A run stopped by a signal (exit 130).
+    pub fn interrupted(message: impl Into<String>) -> Self {
+        CliError {
+            exit: Exit::Interrupted,
             message: message.into(),
         }
     }

@@ -45,7 +45,8 @@ Exit codes:
   1  other failure (database, I/O, internal error)
   2  user error: bad input or missing/invalid configuration
   3  vendor error: a vendor refused, failed or could not be reached
-  4  provisioning failed (the run ended `failed`; `gtm-infra retry ID` resumes it)";
+  4  provisioning failed (the run ended `failed`; `gtm-infra retry ID` resumes it)
+  130  interrupted (Ctrl-C/SIGTERM during a run; the run is saved and a worker resumes it)";
 
 /// Provision and operate cold-email + LinkedIn outreach infrastructure (Zapmail,
 /// PlusVibe, HeyReach) from the command line.

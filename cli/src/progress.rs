@@ -103,7 +103,7 @@ fn domain_line(d: &DomainRecord) -> String {
         .count();
     let total = d.mailboxes.len();
     format!(
-        "{:<12} mailboxes {created}/{total} created, {exported}/{total} in PlusVibe",
+        "{:<11} {created}/{total} mailboxes, {exported}/{total} in PlusVibe",
         d.status.as_str()
     )
 }
@@ -189,7 +189,7 @@ impl Bars {
                 None => {
                     let b = ProgressBar::new_spinner()
                         .with_style(style("    {prefix} {wide_msg}"))
-                        .with_prefix(format!("{prefix}{:<32}", d.name));
+                        .with_prefix(format!("{prefix}{:<28}", d.name));
                     let b = self.add(b, true);
                     if self.first_domain.is_none() {
                         self.first_domain = Some(b.clone());

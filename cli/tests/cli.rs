@@ -841,3 +841,56 @@ fn fastrand_u64() -> u64 {
     use std::hash::{BuildHasher, RandomState};
     RandomState::new().hash_one(std::process::id())
 }
+
+#[tokio::test]
+async fn ctrl_c_during_a_run_exits_130_and_leaves_the_provision_saved() {
+    let r = rig().await;
+    // Slow answers, so the run is surely still going when the signal arrives.
+    let slow = Duration::from_millis(150);
+    r.sims.zapmail.set_latency(slow);
+    r.sims.plusvibe.set_latency(slow);
+    r.sims.heyreach.set_latency(slow);
+    let args = provision_args("Ivy Interrupt", "ivyint.com,getivyint.net,tryivyint.org");
+    let mut child = command(r.dir.path(), &r.env, &args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut id = None;
+    let mut rest = String::new();
+    tokio::time::timeout(GUARD, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(x) = line.strip_prefix("provision ") {
+                id = x.split(':').next().map(str::to_string);
+            }
+            if line.contains("Creating Zapmail workspace") {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("the run started");
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::time::timeout(GUARD, child.wait())
+        .await
+        .expect("stopped")
+        .unwrap();
+    assert_eq!(status.code(), Some(130));
+    while let Some(line) = lines.next_line().await.unwrap() {
+        rest.push_str(&line);
+        rest.push('\n');
+    }
+    assert!(rest.contains("error: interrupted"), "{rest}");
+    let id = id.expect("the id was printed");
+    let saved = r.run(&["status", &id, "--json"]).await;
+    assert_eq!(saved.code, 0, "{}", saved.stderr);
+    assert_eq!(saved.json()["status"], "provisioning");
+}

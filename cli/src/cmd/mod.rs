@@ -156,7 +156,17 @@ pub async fn run_and_report(
     progress: Progress,
     id: ProvisionId,
 ) -> CliResult {
-    let result = engine.run(id).await;
+    let result = tokio::select! {
+        r = engine.run(id) => r,
+        _ = worker::stop_signal() => {
+            progress.finish().await;
+            return Err(CliError::interrupted(format!(
+                "interrupted: provision {id} is saved at its current step; `gtm-infra worker` \
+                 resumes it once this process's claim expires (within {}s)",
+                engine.config().lease.as_secs()
+            )));
+        }
+    };
     progress.finish().await;
     report_run(settings, &result?)
 }
