@@ -295,6 +295,41 @@ impl Settings {
         c
     }
 
+    /// In simulator mode every base URL must be local: the mode sends sample billing
+    /// details, which must never reach a real vendor.
+    fn check_simulator_urls(&self) -> CliResult {
+        let urls = [
+            (
+                "ZAPMAIL_BASE_URL",
+                pick(&self.args.zapmail_base_url, &self.file.zapmail.base_url),
+            ),
+            (
+                "PLUSVIBE_BASE_URL",
+                pick(&self.args.plusvibe_base_url, &self.file.plusvibe.base_url),
+            ),
+            (
+                "HEYREACH_BASE_URL",
+                pick(&self.args.heyreach_base_url, &self.file.heyreach.base_url),
+            ),
+        ];
+        for (var, url) in urls {
+            let local = url.as_deref().is_some_and(|u| {
+                let rest = u.split_once("://").map_or(u, |(_, r)| r);
+                ["127.0.0.1", "localhost", "[::1]"].iter().any(|h| {
+                    rest.starts_with(&format!("{h}:")) || rest.starts_with(&format!("{h}/"))
+                })
+            });
+            if !local {
+                return Err(CliError::user(format!(
+                    "GTM_SIMULATORS is on but {var} is not a local simulator URL; unset \
+                     GTM_SIMULATORS to use the real vendors, or set {var} to what \
+                     `gtm-infra simulate` prints"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// An engine over the configured vendors and store, reporting to `sinks`.
     pub async fn engine(
         &self,
@@ -302,6 +337,14 @@ impl Settings {
         sinks: Vec<Arc<dyn ProgressSink>>,
     ) -> CliResult<Engine> {
         let (z, p, h) = (self.zapmail()?, self.plusvibe()?, self.heyreach()?);
+        if self.simulators() {
+            self.check_simulator_urls()?;
+        } else if config.zapmail_billing.is_none() {
+            eprintln!(
+                "warning: no Zapmail billing details configured ([zapmail.billing] in the \
+                 config file): Zapmail refuses purchases in a workspace without them"
+            );
+        }
         let key = self.secret_key()?;
         let store = self.store().await?;
         let mut b = Engine::builder()

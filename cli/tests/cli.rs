@@ -330,6 +330,12 @@ async fn missing_or_wrong_configuration_is_one_line_naming_what_to_set() {
     assert!(out.error_line().contains("cannot reach heyreach"));
     assert!(out.error_line().contains("HEYREACH_BASE_URL"));
 
+    // Simulator mode sends sample billing details: never to a real vendor.
+    let real = r.env_with("ZAPMAIL_BASE_URL", Some("https://api.zapmail.example/api"));
+    let out = run_in(r.dir.path(), &real, &args).await;
+    assert_eq!(out.code, 2);
+    assert!(out.error_line().contains("GTM_SIMULATORS"));
+
     let no_secret = r.env_with("GTM_SECRET_KEY", None);
     let out = run_in(r.dir.path(), &no_secret, &args).await;
     assert_eq!(out.code, 2);
