@@ -24,6 +24,20 @@ pub enum Exit {
     Interrupted = 130,
 }
 
+impl Exit {
+    /// A stable name, for `--json` errors.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Exit::Success => "success",
+            Exit::Other => "other",
+            Exit::User => "user",
+            Exit::Vendor => "vendor",
+            Exit::Failed => "failed",
+            Exit::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// A failed command: what to print (one line) and how to exit.
 #[derive(Debug)]
 pub struct CliError {

@@ -38,7 +38,8 @@ TOML config file (./gtm-infra.toml or --config), then defaults. Secrets are neve
 RUST_LOG=info shows the engine's logs on stderr.
 
 Output: text on stdout, progress on stderr (live on a terminal, plain lines otherwise);
---json prints one JSON document on stdout (worker and simulate: JSON lines).
+--json prints one JSON document on stdout (worker and simulate: JSON lines); a command
+that fails before its result prints {\"error\": {\"exit_code\", \"kind\", \"message\"}} instead.
 
 Exit codes:
   0  success
@@ -138,6 +139,7 @@ fn main() -> ExitCode {
             return ExitCode::from(Exit::Other as u8);
         }
     };
+    let json = cli.global.json;
     let result = runtime.block_on(async {
         let settings = Settings::load(cli.global)?;
         // A panic inside a task surfaces as an error here rather than a hang.
@@ -149,6 +151,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::from(Exit::Success as u8),
         Err(e) => {
+            if json {
+                output::json_error(&e);
+            }
             eprintln!("error: {e}");
             ExitCode::from(e.exit as u8)
         }

@@ -1,17 +1,36 @@
 //! Output plumbing: JSON documents, tables and money.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
 use crate::error::{CliError, CliResult};
+
+/// Whether a JSON document or line went to stdout (then an error adds none).
+static PRINTED_JSON: AtomicBool = AtomicBool::new(false);
 
 /// Print `value` as one pretty JSON document on stdout.
 pub fn json<T: Serialize + ?Sized>(value: &T) -> CliResult {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::other(format!("cannot encode the JSON output: {e}")))?;
     println!("{text}");
+    PRINTED_JSON.store(true, Ordering::SeqCst);
     Ok(())
+}
+
+/// With `--json`, a command that failed before printing its result prints
+/// `{"error": {"exit_code", "kind", "message"}}` on stdout (the line on stderr stays).
+pub fn json_error(e: &CliError) {
+    if PRINTED_JSON.load(Ordering::SeqCst) {
+        return;
+    }
+    let doc = serde_json::json!({"error": {
+        "exit_code": e.exit as u8,
+        "kind": e.exit.kind(),
+        "message": e.to_string(),
+    }});
+    println!("{doc}");
 }
 
 /// Print `value` as one compact JSON line on stdout (streams: `worker`, `simulate`).
@@ -20,6 +39,7 @@ pub fn json_line<T: Serialize + ?Sized>(value: &T) {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{text}");
         let _ = out.flush();
+        PRINTED_JSON.store(true, Ordering::SeqCst);
     }
 }
 

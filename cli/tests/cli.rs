@@ -310,6 +310,18 @@ async fn missing_or_wrong_configuration_is_one_line_naming_what_to_set() {
     assert_eq!(out.code, 2);
     assert!(out.error_line().contains("ZAPMAIL_API_KEY is not set"));
 
+    let out = run_in(r.dir.path(), &no_key, &["check", "x.com", "--json"]).await;
+    assert_eq!(out.code, 2);
+    let e = out.json();
+    assert_eq!(e["error"]["exit_code"], 2);
+    assert_eq!(e["error"]["kind"], "user");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ZAPMAIL_API_KEY")
+    );
+
     let wrong_key = r.env_with("ZAPMAIL_API_KEY", Some("not-the-key"));
     let out = run_in(r.dir.path(), &wrong_key, &["check", "x.com"]).await;
     assert_eq!(out.code, 3, "{}", out.stderr);
