@@ -47,7 +47,7 @@ Exit codes:
   2  user error: bad input or missing/invalid configuration
   3  vendor error: a vendor refused, failed or could not be reached
   4  provisioning failed (the run ended `failed`; `gtm-infra retry ID` resumes it)
-  130  interrupted (Ctrl-C/SIGTERM during a run; the run is saved and a worker resumes it)";
+  130  interrupted (Ctrl-C/SIGTERM during a run; it is saved: `retry ID` or a worker resumes it)";
 
 /// Provision and operate cold-email + LinkedIn outreach infrastructure (Zapmail,
 /// PlusVibe, HeyReach) from the command line.
@@ -76,7 +76,7 @@ enum Command {
     Provision(cmd::provision::Args),
     /// Show one provision, or list them all.
     Status(cmd::status::Args),
-    /// Resume a failed provision from its failed step.
+    /// Resume a failed provision from its failed step (or drive a queued/interrupted one).
     Retry(cmd::retry::Args),
     /// Run due provisions until Ctrl-C/SIGTERM, with bounded concurrency.
     Worker(cmd::worker::Args),

@@ -348,6 +348,11 @@ async fn missing_or_wrong_configuration_is_one_line_naming_what_to_set() {
     assert_eq!(out.code, 2);
     assert!(out.error_line().contains("GTM_SIMULATORS"));
 
+    let no_heyreach = r.env_with("HEYREACH_API_KEY", None);
+    let out = run_in(r.dir.path(), &no_heyreach, &["worker"]).await;
+    assert_eq!(out.code, 2);
+    assert!(out.error_line().contains("HEYREACH_API_KEY is not set"));
+
     let no_secret = r.env_with("GTM_SECRET_KEY", None);
     let out = run_in(r.dir.path(), &no_secret, &args).await;
     assert_eq!(out.code, 2);
@@ -640,6 +645,13 @@ async fn a_failed_provision_exits_4_and_retry_resumes_it() {
     r.sims
         .zapmail
         .set_wallet_balance(zapmail::Decimal::from(500));
+    // Queued for a worker (twice: the second changes nothing), then driven here.
+    let queued = r.run(&["retry", &id, "--no-run", "--json"]).await;
+    assert_eq!(queued.code, 0, "{}", queued.stderr);
+    assert_eq!(queued.json()["status"], "provisioning");
+    let again = r.run(&["retry", &id, "--no-run"]).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stderr.contains("already queued"));
     let retried = r.run(&["retry", &id[..8], "--json"]).await;
     assert_eq!(retried.code, 0, "{}", retried.stderr);
     assert_eq!(retried.json()["status"], "active");

@@ -161,8 +161,8 @@ pub async fn run_and_report(
         _ = worker::stop_signal() => {
             progress.finish().await;
             return Err(CliError::interrupted(format!(
-                "interrupted: provision {id} is saved at its current step; `gtm-infra worker` \
-                 resumes it once this process's claim expires (within {}s)",
+                "interrupted: provision {id} is saved at its current step; `gtm-infra retry \
+                 {id}` or a worker resumes it once this process's claim expires (within {}s)",
                 engine.config().lease.as_secs()
             )));
         }
