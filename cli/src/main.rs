@@ -35,7 +35,7 @@ Configuration: flags, then environment variables (ZAPMAIL_API_KEY, ZAPMAIL_BASE_
 PLUSVIBE_API_KEY, PLUSVIBE_BASE_URL, PLUSVIBE_WORKSPACE_ID, HEYREACH_API_KEY,
 HEYREACH_BASE_URL, GTM_DATABASE_URL, GTM_SECRET_KEY, GTM_SIMULATORS, GTM_CONFIG), then the
 TOML config file (./gtm-infra.toml or --config), then defaults. Secrets are never printed.
-RUST_LOG=info shows the engine's logs on stderr.
+Logs go to stderr: errors by default, RUST_LOG=warn (or info) shows more.
 
 Output: text on stdout, progress on stderr (live on a terminal, plain lines otherwise);
 --json prints one JSON document on stdout (worker and simulate: JSON lines); a command
@@ -122,12 +122,13 @@ fn main() -> ExitCode {
     }));
 
     let cli = Cli::parse();
-    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .try_init();
-    }
+    // Errors only unless RUST_LOG asks for more (e.g. a worker's failed drive).
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

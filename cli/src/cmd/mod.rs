@@ -61,6 +61,21 @@ fn mark(s: StepStatus) -> &'static str {
     }
 }
 
+/// A step's details for people: `{"active": 2, "total": 3}` → `active 2, total 3`.
+fn details(d: &serde_json::Value) -> String {
+    match d {
+        serde_json::Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k} {s}"),
+                other => format!("{k} {other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
 /// Show one provision for people: header, steps, domains and mailboxes.
 pub fn print_snapshot(s: &Snapshot) {
     println!("Provision {}  {}", s.id, s.status);
@@ -83,7 +98,7 @@ pub fn print_snapshot(s: &Snapshot) {
             let note = e
                 .error
                 .clone()
-                .or_else(|| e.details.as_ref().map(|d| d.to_string()))
+                .or_else(|| e.details.as_ref().map(details))
                 .unwrap_or_default();
             t.row([
                 e.step.to_string(),
