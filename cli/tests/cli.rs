@@ -398,6 +398,16 @@ async fn missing_or_wrong_configuration_is_one_line_naming_what_to_set() {
     )
     .await;
     assert_eq!(out.code, 3, "the environment's (wrong) key must win");
+    let flag_wins = r
+        .run(&[
+            "--zapmail-api-key",
+            "flag-key-wins",
+            "check",
+            "filebrand.com",
+        ])
+        .await;
+    assert_eq!(flag_wins.code, 3, "the flag's (wrong) key must win");
+    assert!(!flag_wins.stderr.contains("flag-key-wins"));
     std::fs::write(&file, "[zapmail]\napikey = \"x\"\n").unwrap();
     let out = run_in(
         r.dir.path(),
