@@ -78,12 +78,18 @@ impl Simulators {
     /// An engine configuration for the simulators: short polls and backoffs, sample
     /// billing details, and the simulated partner provider id.
     pub fn engine_config(&self) -> EngineConfig {
-        EngineConfig {
-            zapmail_billing: Some(sample_billing()),
-            partner_provider_id: Some(plusvibe::mock::TEST_PROVIDER_ID.to_string()),
-            operator_email: Some("ops@agency.example".into()),
-            ..EngineConfig::fast()
-        }
+        simulator_engine_config()
+    }
+}
+
+/// The engine configuration of [`Simulators::engine_config`], for a process that talks to
+/// simulators started elsewhere (e.g. by `gtm-infra simulate`).
+pub fn simulator_engine_config() -> EngineConfig {
+    EngineConfig {
+        zapmail_billing: Some(sample_billing()),
+        partner_provider_id: Some(plusvibe::mock::TEST_PROVIDER_ID.to_string()),
+        operator_email: Some("ops@agency.example".into()),
+        ..EngineConfig::fast()
     }
 }
 

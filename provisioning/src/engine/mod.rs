@@ -170,7 +170,9 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    fn of(s: &ProvisionState) -> Self {
+    /// The snapshot of a stored state (what [`Engine::status`] returns), for tools that
+    /// read the store without an engine.
+    pub fn of(s: &ProvisionState) -> Self {
         Snapshot {
             id: s.id,
             status: s.status,
