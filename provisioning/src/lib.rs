@@ -18,7 +18,8 @@ pub mod store;
 pub mod wizard;
 
 pub use engine::{
-    Clients, Engine, EngineBuilder, EngineConfig, EngineError, NewProvision, STEP_NAMES, Snapshot,
+    CheckoutCompleted, Clients, Engine, EngineBuilder, EngineConfig, EngineError, EventOutcome,
+    InvoicePaymentFailed, NewProvision, STEP_NAMES, Snapshot, Teardown,
 };
 pub use model::*;
 pub use progress::{BroadcastSink, FnSink, ProgressEvent, ProgressSink, Sinks, TracingSink};
