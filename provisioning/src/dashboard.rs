@@ -195,9 +195,9 @@ impl Engine {
                     .mailboxes
                     .iter()
                     .map(|m| {
-                        let found = accounts.as_ref().map(|all| {
-                            all.iter().find(|a| a.email.eq_ignore_ascii_case(&m.email))
-                        });
+                        let found = accounts
+                            .as_ref()
+                            .map(|all| all.iter().find(|a| a.email.eq_ignore_ascii_case(&m.email)));
                         MailboxCard {
                             email: m.email.clone(),
                             in_plusvibe: found.map(|f| f.is_some()),

@@ -21,12 +21,12 @@ pub mod store;
 pub mod summary;
 pub mod wizard;
 
+pub use dashboard::Dashboard;
 pub use engine::{
     CheckoutCompleted, Clients, Engine, EngineBuilder, EngineConfig, EngineError, EventOutcome,
     InvoicePaymentFailed, NewProvision, STEP_NAMES, Snapshot, Teardown,
 };
 pub use model::*;
-pub use dashboard::Dashboard;
 pub use progress::{
     BroadcastSink, FnSink, ProgressEvent, ProgressSink, Sinks, TracingSink, WebhookConfig,
     WebhookSink,

@@ -66,7 +66,9 @@ impl Summary {
             ProvisionStatus::Active => {
                 format!("{first}, your outreach infrastructure is ready")
             }
-            ProvisionStatus::Cancelled => format!("{first}, your outreach infrastructure is cancelled"),
+            ProvisionStatus::Cancelled => {
+                format!("{first}, your outreach infrastructure is cancelled")
+            }
             other => format!("{first}, your outreach infrastructure is {other}"),
         };
         let mut next_steps = Vec::new();

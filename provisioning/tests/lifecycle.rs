@@ -107,7 +107,13 @@ async fn finish(engine: &Engine, id: ProvisionId) -> provisioning::Snapshot {
 /// A Starter provision, paid and active.
 async fn active_starter(engine: &Engine) -> ProvisionId {
     let id = create(engine).await;
-    assert!(engine.checkout_completed(id, checkout()).await.unwrap().applied);
+    assert!(
+        engine
+            .checkout_completed(id, checkout())
+            .await
+            .unwrap()
+            .applied
+    );
     let snap = finish(engine, id).await;
     assert_eq!(snap.status, ProvisionStatus::Active, "{:?}", snap.error);
     id
@@ -118,7 +124,9 @@ fn events_sink() -> (Arc<Mutex<Vec<ProgressEvent>>>, Arc<dyn ProgressSink>) {
     let s = seen.clone();
     (
         seen,
-        Arc::new(FnSink(move |e: &ProgressEvent| s.lock().unwrap().push(e.clone()))),
+        Arc::new(FnSink(move |e: &ProgressEvent| {
+            s.lock().unwrap().push(e.clone())
+        })),
     )
 }
 
@@ -144,7 +152,10 @@ async fn duplicate_checkout_events_start_one_provisioning() {
     let state = engine.state(id).await.unwrap();
     let run_id = state.run.as_ref().unwrap().id;
     assert_eq!(state.status, ProvisionStatus::Provisioning);
-    assert_eq!(state.payment.checkout_session_id.as_deref(), Some("cs_test_1"));
+    assert_eq!(
+        state.payment.checkout_session_id.as_deref(),
+        Some("cs_test_1")
+    );
     assert_eq!(state.payment.customer_id.as_deref(), Some("cus_1"));
     assert_eq!(state.payment.subscription_id.as_deref(), Some("sub_1"));
 
@@ -155,9 +166,19 @@ async fn duplicate_checkout_events_start_one_provisioning() {
     let snap = finish(&engine, id).await;
     assert_eq!(snap.status, ProvisionStatus::Active, "{:?}", snap.error);
     // A late duplicate after completion changes nothing either.
-    assert!(!engine.checkout_completed(id, checkout()).await.unwrap().applied);
+    assert!(
+        !engine
+            .checkout_completed(id, checkout())
+            .await
+            .unwrap()
+            .applied
+    );
     let after = engine.state(id).await.unwrap();
-    assert_eq!(after.run.as_ref().unwrap().id, run_id, "one provisioning run");
+    assert_eq!(
+        after.run.as_ref().unwrap().id,
+        run_id,
+        "one provisioning run"
+    );
     assert_eq!(after.status, ProvisionStatus::Active);
     assert_eq!(world.sims.zapmail.workspaces_created(), 1);
     for d in STARTER {
@@ -172,8 +193,14 @@ async fn events_in_the_wrong_state_or_for_unknown_provisions_change_nothing() {
 
     // Unknown provision.
     let ghost = ProvisionId::new();
-    let e = engine.checkout_completed(ghost, checkout()).await.unwrap_err();
-    assert!(matches!(e, EngineError::Store(StoreError::NotFound(_))), "{e}");
+    let e = engine
+        .checkout_completed(ghost, checkout())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, EngineError::Store(StoreError::NotFound(_))),
+        "{e}"
+    );
     assert!(e.to_string().contains("not found"), "{e}");
     assert!(engine.subscription_deleted(ghost, None).await.is_err());
     assert!(
@@ -196,7 +223,10 @@ async fn events_in_the_wrong_state_or_for_unknown_provisions_change_nothing() {
         .await
         .unwrap_err();
     assert!(matches!(e, EngineError::WrongState { .. }), "{e}");
-    let e = engine.upgrade(id, "growth", &GROWTH_EXTRA).await.unwrap_err();
+    let e = engine
+        .upgrade(id, "growth", &GROWTH_EXTRA)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("pending_payment"), "{e}");
     assert!(
         engine
@@ -242,7 +272,10 @@ async fn events_in_the_wrong_state_or_for_unknown_provisions_change_nothing() {
     assert!(e.to_string().contains("already part"), "{e}");
     let e = engine.upgrade(id, "mega", &GROWTH_EXTRA).await.unwrap_err();
     assert!(e.to_string().contains("unknown tier"), "{e}");
-    let e = engine.upgrade(id, "starter", &[] as &[&str]).await.unwrap_err();
+    let e = engine
+        .upgrade(id, "starter", &[] as &[&str])
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("already on tier"), "{e}");
     // The same tier from Stripe (a renewal, say) is not an error, and not a change.
     let same = engine
@@ -263,10 +296,17 @@ async fn a_failed_invoice_flags_the_provision_and_notifies_once() {
 
     let mut invoice = InvoicePaymentFailed::new("in_42").subscription("sub_1");
     invoice.attempt_count = Some(2);
-    let out = engine.invoice_payment_failed(id, invoice.clone()).await.unwrap();
+    let out = engine
+        .invoice_payment_failed(id, invoice.clone())
+        .await
+        .unwrap();
     assert!(out.applied);
     assert_eq!(out.snapshot.flags, vec!["invoice_payment_failed:in_42"]);
-    assert_eq!(out.snapshot.status, ProvisionStatus::Active, "nothing stopped");
+    assert_eq!(
+        out.snapshot.status,
+        ProvisionStatus::Active,
+        "nothing stopped"
+    );
     let again = engine.invoice_payment_failed(id, invoice).await.unwrap();
     assert!(!again.applied);
     assert_eq!(again.snapshot.flags.len(), 1);
@@ -279,13 +319,22 @@ async fn a_failed_invoice_flags_the_provision_and_notifies_once() {
     assert_eq!(webhook::event_type(&events[0]), "invoice.payment_failed");
     // It is in the store's event log too.
     let stored = engine.store().events(id, 0).await.unwrap();
-    assert!(stored.iter().any(|e| e.event.name == "Invoice payment failed"));
+    assert!(
+        stored
+            .iter()
+            .any(|e| e.event.name == "Invoice payment failed")
+    );
 }
 
 // ------------------------------------------------------------------------- upgrade --
 
 /// What the journals and the state must show after a Starter → Growth upgrade.
-async fn check_upgrade(world: &World, engine: &Engine, id: ProvisionId, before: &provisioning::ProvisionState) {
+async fn check_upgrade(
+    world: &World,
+    engine: &Engine,
+    id: ProvisionId,
+    before: &provisioning::ProvisionState,
+) {
     let z = &world.sims.zapmail;
     let snap = engine.status(id).await.unwrap();
     assert_eq!(snap.status, ProvisionStatus::Active, "{:?}", snap.error);
@@ -297,7 +346,11 @@ async fn check_upgrade(world: &World, engine: &Engine, id: ProvisionId, before: 
     assert_eq!(state.domains.len(), 5);
 
     // The original three are untouched, in place.
-    assert_eq!(&state.domains[..3], &before.domains[..], "original domains changed");
+    assert_eq!(
+        &state.domains[..3],
+        &before.domains[..],
+        "original domains changed"
+    );
     for d in STARTER {
         assert_eq!(z.domains_bought(d), 1, "{d} bought again");
         assert_eq!(z.purchase_calls_for(d), 1, "{d} in another purchase");
@@ -346,8 +399,15 @@ async fn check_upgrade(world: &World, engine: &Engine, id: ProvisionId, before: 
     assert_eq!(state.ledger.warmup_configured.len(), 10);
     // The log is the upgrade's.
     assert_eq!(snap.provisioning_log.len(), 7);
-    assert!(snap.provisioning_log.iter().all(|e| e.status == StepStatus::Completed));
-    assert_eq!(snap.run, Some((RunKind::Upgrade, provisioning::RunStatus::Succeeded)));
+    assert!(
+        snap.provisioning_log
+            .iter()
+            .all(|e| e.status == StepStatus::Completed)
+    );
+    assert_eq!(
+        snap.run,
+        Some((RunKind::Upgrade, provisioning::RunStatus::Succeeded))
+    );
 }
 
 #[tokio::test]
@@ -363,7 +423,10 @@ async fn upgrade_starter_to_growth_buys_only_the_new_domains() {
         .unwrap();
     assert!(out.applied);
     assert_eq!(out.snapshot.status, ProvisionStatus::Upgrading);
-    assert_eq!(out.snapshot.tier, "starter", "the tier changes when the run ends");
+    assert_eq!(
+        out.snapshot.tier, "starter",
+        "the tier changes when the run ends"
+    );
     // Stripe's duplicate delivery, and the host asking again: nothing new.
     let dup = engine
         .subscription_updated(id, Some("sub_1"), "growth", &GROWTH_EXTRA)
@@ -378,7 +441,10 @@ async fn upgrade_starter_to_growth_buys_only_the_new_domains() {
 
     // Downgrades are refused, and change nothing.
     let after = engine.state(id).await.unwrap();
-    let e = engine.upgrade(id, "starter", &[] as &[&str]).await.unwrap_err();
+    let e = engine
+        .upgrade(id, "starter", &[] as &[&str])
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("downgrade"), "{e}");
     let e = engine
         .subscription_updated(id, Some("sub_1"), "starter", &[] as &[&str])
@@ -440,7 +506,11 @@ async fn upgrade_crash_case(step_name: &'static str, route: &'static str) {
 
 async fn engine_status(world: &World, id: ProvisionId) -> ProvisionStatus {
     let store = SqliteStore::open(&world.url).await.unwrap();
-    provisioning::Store::load(&store, id).await.unwrap().value.status
+    provisioning::Store::load(&store, id)
+        .await
+        .unwrap()
+        .value
+        .status
 }
 
 #[tokio::test]
@@ -465,19 +535,42 @@ async fn cancellation_stops_warmup_and_schedules_mailbox_removal() {
     let warmups_before = p.state().warmup_updates().len();
 
     // A transient Zapmail failure on the way: the teardown resumes.
-    z.faults().inject(zm::SCHEDULED_REMOVAL, Fault::Status(500), 1);
-    let out = engine.subscription_deleted(id, Some("sub_1")).await.unwrap();
+    z.faults()
+        .inject(zm::SCHEDULED_REMOVAL, Fault::Status(500), 1);
+    let out = engine
+        .subscription_deleted(id, Some("sub_1"))
+        .await
+        .unwrap();
     assert!(out.applied);
-    assert_eq!(out.snapshot.status, ProvisionStatus::Cancelled, "cancelled at once");
+    assert_eq!(
+        out.snapshot.status,
+        ProvisionStatus::Cancelled,
+        "cancelled at once"
+    );
     let snap = finish(&engine, id).await;
     assert_eq!(snap.status, ProvisionStatus::Cancelled);
-    assert_eq!(snap.run, Some((RunKind::Cancel, provisioning::RunStatus::Succeeded)));
-    let names: Vec<_> = snap.provisioning_log.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        snap.run,
+        Some((RunKind::Cancel, provisioning::RunStatus::Succeeded))
+    );
+    let names: Vec<_> = snap
+        .provisioning_log
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
     assert_eq!(
         names,
-        ["Stopping warmup", "Scheduling mailbox removal", "Cancellation complete"]
+        [
+            "Stopping warmup",
+            "Scheduling mailbox removal",
+            "Cancellation complete"
+        ]
     );
-    assert!(snap.provisioning_log.iter().all(|e| e.status == StepStatus::Completed));
+    assert!(
+        snap.provisioning_log
+            .iter()
+            .all(|e| e.status == StepStatus::Completed)
+    );
 
     // PlusVibe: one warmup update to INACTIVE for the 6 accounts.
     let updates = p.state().warmup_updates();
@@ -498,12 +591,23 @@ async fn cancellation_stops_warmup_and_schedules_mailbox_removal() {
 
     // Again: nothing changes, no vendor call.
     let calls = z.journal().len() + p.journal().len();
-    assert!(!engine.subscription_deleted(id, Some("sub_1")).await.unwrap().applied);
+    assert!(
+        !engine
+            .subscription_deleted(id, Some("sub_1"))
+            .await
+            .unwrap()
+            .applied
+    );
     engine.cancel(id).await.unwrap();
     finish(&engine, id).await;
     assert_eq!(z.journal().len() + p.journal().len(), calls);
     // A cancelled provision takes no checkout and no upgrade.
-    assert!(engine.checkout_completed(id, CheckoutCompleted::new("cs_2")).await.is_err());
+    assert!(
+        engine
+            .checkout_completed(id, CheckoutCompleted::new("cs_2"))
+            .await
+            .is_err()
+    );
     assert!(engine.upgrade(id, "growth", &GROWTH_EXTRA).await.is_err());
 }
 
@@ -520,7 +624,17 @@ async fn cancellation_teardown_is_configurable_and_unpaid_provisions_need_none()
     let snap = finish(&engine, id).await;
     assert_eq!(snap.status, ProvisionStatus::Cancelled);
     assert_eq!(world.sims.zapmail.journal().count(zm::SCHEDULED_REMOVAL), 0);
-    assert_eq!(world.sims.plusvibe.state().warmup_updates().last().unwrap().warmup_status, "INACTIVE");
+    assert_eq!(
+        world
+            .sims
+            .plusvibe
+            .state()
+            .warmup_updates()
+            .last()
+            .unwrap()
+            .warmup_status,
+        "INACTIVE"
+    );
 
     // Never paid: cancelled at once, no run, no vendor call.
     let other = engine
@@ -581,9 +695,15 @@ async fn the_dashboard_aggregates_and_is_partial_when_a_vendor_is_down() {
     assert_eq!(d.domains.len(), 3);
     assert_eq!(d.mailboxes().count(), 6);
     let list = d.heyreach_list.as_ref().unwrap();
-    assert_eq!(Some(list.id), engine.status(id).await.unwrap().heyreach_list_id);
+    assert_eq!(
+        Some(list.id),
+        engine.status(id).await.unwrap().heyreach_list_id
+    );
     assert_eq!(list.lead_count, 0);
-    let tim = d.mailboxes().find(|m| m.email == "tim@lifeacme0.com").unwrap();
+    let tim = d
+        .mailboxes()
+        .find(|m| m.email == "tim@lifeacme0.com")
+        .unwrap();
     assert_eq!(tim.in_plusvibe, Some(true));
     assert_eq!(tim.warmup_status.as_deref(), Some("ACTIVE"));
     let h = tim.health.unwrap();
@@ -592,30 +712,53 @@ async fn the_dashboard_aggregates_and_is_partial_when_a_vendor_is_down() {
     assert_eq!(h.other_7d, None, "no data is not zero");
     assert_eq!(h.reply_rate_7d, Some(12.0));
     assert_eq!(h.warmup_email_sent_today, Some(14));
-    let fresh = d.mailboxes().find(|m| m.email == "tim.keen@lifeacme2.org").unwrap();
-    assert_eq!(fresh.health.unwrap().overall_7d, None, "a new account has no data");
+    let fresh = d
+        .mailboxes()
+        .find(|m| m.email == "tim.keen@lifeacme2.org")
+        .unwrap();
+    assert_eq!(
+        fresh.health.unwrap().overall_7d,
+        None,
+        "a new account has no data"
+    );
     // It serialises for hosts (Python, JSON APIs): "no data" is null.
     let json = serde_json::to_value(&d).unwrap();
     assert!(json["domains"][0]["mailboxes"][0]["health"]["other_7d"].is_null());
 
     // HeyReach down: the rest is there, the list is named missing.
-    world.sims.heyreach.faults().inject(ANY_ROUTE, Fault::Status(503), 1000);
+    world
+        .sims
+        .heyreach
+        .faults()
+        .inject(ANY_ROUTE, Fault::Status(503), 1000);
     let d = engine.dashboard(id).await.unwrap();
     assert!(!d.is_complete());
     assert_eq!(d.missing.len(), 1);
     assert_eq!(d.missing[0].part, DashboardPart::HeyreachList);
-    assert!(d.missing[0].reason.contains("503") || d.missing[0].reason.to_lowercase().contains("heyreach"), "{}", d.missing[0].reason);
+    assert!(
+        d.missing[0].reason.contains("503")
+            || d.missing[0].reason.to_lowercase().contains("heyreach"),
+        "{}",
+        d.missing[0].reason
+    );
     assert!(d.heyreach_list.is_none());
     assert_eq!(d.mailboxes().filter(|m| m.health.is_some()).count(), 6);
     world.sims.heyreach.faults().clear();
 
     // PlusVibe down: domains and mailboxes still listed, health unknown.
-    world.sims.plusvibe.faults().inject(pv::LIST_ACCOUNTS, Fault::Status(503), 1000);
+    world
+        .sims
+        .plusvibe
+        .faults()
+        .inject(pv::LIST_ACCOUNTS, Fault::Status(503), 1000);
     let d = engine.dashboard(id).await.unwrap();
     assert_eq!(d.missing.len(), 1);
     assert_eq!(d.missing[0].part, DashboardPart::PlusvibeWarmup);
     assert_eq!(d.mailboxes().count(), 6);
-    assert!(d.mailboxes().all(|m| m.in_plusvibe.is_none() && m.health.is_none()));
+    assert!(
+        d.mailboxes()
+            .all(|m| m.in_plusvibe.is_none() && m.health.is_none())
+    );
     assert!(d.heyreach_list.is_some());
     world.sims.plusvibe.faults().clear();
 
@@ -624,7 +767,12 @@ async fn the_dashboard_aggregates_and_is_partial_when_a_vendor_is_down() {
     assert_eq!(s.to, EMAIL);
     assert_eq!(s.plusvibe_login_email.as_deref(), Some(EMAIL));
     assert_eq!(s.mailboxes.len(), 6);
-    assert!(s.heyreach_list_url.as_deref().unwrap().ends_with(&list.id.to_string()));
+    assert!(
+        s.heyreach_list_url
+            .as_deref()
+            .unwrap()
+            .ends_with(&list.id.to_string())
+    );
     assert!(s.subject.contains("ready"));
     assert!(s.next_steps.len() >= 3);
     assert!(s.text().contains(EMAIL));
@@ -657,7 +805,9 @@ async fn receiver(secret: &'static str, fail_first: usize) -> (MockServer, Seen)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
                 .to_string();
-            s.lock().unwrap().push((header.clone(), delivery, req.body.clone()));
+            s.lock()
+                .unwrap()
+                .push((header.clone(), delivery, req.body.clone()));
             // The receiver's own check: HMAC-SHA256 over "<t>.<body>".
             let (t, v1) = header
                 .split_once(',')
@@ -752,13 +902,21 @@ async fn the_webhook_sink_reports_run_failures_and_gives_up_after_bounded_attemp
     assert_eq!(snap.status, ProvisionStatus::Failed);
     sink.flush().await;
     let stats = sink.stats();
-    assert_eq!((stats.delivered, stats.failed, stats.retries), (0, 1, 2), "{stats:?}");
+    assert_eq!(
+        (stats.delivered, stats.failed, stats.retries),
+        (0, 1, 2),
+        "{stats:?}"
+    );
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 3, "bounded attempts");
     let p: WebhookPayload = serde_json::from_slice(&seen[0].2).unwrap();
     assert_eq!(p.kind, "run.failed");
     assert_eq!(p.event.name, "Purchasing domains");
-    assert!(p.event.error.as_deref().unwrap().contains("wallet"), "{:?}", p.event.error);
+    assert!(
+        p.event.error.as_deref().unwrap().contains("wallet"),
+        "{:?}",
+        p.event.error
+    );
 
     // Bad settings are refused up front.
     assert!(WebhookSink::new("not a url", "s").is_err());

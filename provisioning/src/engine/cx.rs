@@ -109,8 +109,7 @@ impl<'a> Cx<'a> {
             let mut s = self.state.clone();
             s.domains.extend(self.hidden.iter().cloned());
             let pos = |id: &uuid::Uuid| self.order.iter().position(|o| o == id);
-            s.domains
-                .sort_by_key(|d| pos(&d.id).unwrap_or(usize::MAX));
+            s.domains.sort_by_key(|d| pos(&d.id).unwrap_or(usize::MAX));
             merged = s;
             &merged
         };

@@ -219,7 +219,12 @@ impl Engine {
                     details: details.clone(),
                 })
                 .collect();
-            match self.inner.store.save(&s, loaded.version, &events, None).await {
+            match self
+                .inner
+                .store
+                .save(&s, loaded.version, &events, None)
+                .await
+            {
                 Ok(_) => {
                     for e in &events {
                         self.inner.sinks.emit(e);
@@ -398,14 +403,8 @@ impl Engine {
         self.apply(id, |s| {
             check_subscription(s, subscription_id)?;
             // Repeated: the upgrade to this tier is under way (or failed and awaits a retry).
-            if let Some(target) = &s.ledger.upgrade_to {
-                if target.slug == tier.slug {
-                    return Ok(Change::Nothing);
-                }
-                return Err(wrong(
-                    s,
-                    "start another upgrade (one is in progress or failed; retry or finish it first)",
-                ));
+            if s.ledger.upgrade_to.as_ref().is_some_and(|t| t.slug == tier.slug) {
+                return Ok(Change::Nothing);
             }
             if s.tier.slug == tier.slug {
                 if same_tier_is_noop {
@@ -418,14 +417,26 @@ impl Engine {
                     s.id, tier.slug
                 )));
             }
+            if tier.domain_count <= s.tier.domain_count {
+                return Err(EngineError::Invalid(format!(
+                    "moving from {} ({} domains) to {} ({} domains) is a downgrade: downgrades are not supported (domains are paid for the year; cancel instead, or keep the current tier)",
+                    s.tier.name, s.tier.domain_count, tier.name, tier.domain_count
+                )));
+            }
+            if s.ledger.upgrade_to.is_some() {
+                return Err(wrong(
+                    s,
+                    "start another upgrade (one is in progress or failed; retry or finish it first)",
+                ));
+            }
             if s.status != ProvisionStatus::Active {
                 return Err(wrong(s, "upgrade (only an active provision can be upgraded)"));
             }
             let have = s.domains.len() as u32;
             if tier.domain_count <= have {
                 return Err(EngineError::Invalid(format!(
-                    "moving from {} ({have} domains) to {} ({} domains) is a downgrade: downgrades are not supported (domains are paid for the year; cancel instead, or keep the current tier)",
-                    s.tier.name, tier.name, tier.domain_count
+                    "provision {} already has {have} domains; tier {} has {}",
+                    s.id, tier.name, tier.domain_count
                 )));
             }
             if !tier.is_active {

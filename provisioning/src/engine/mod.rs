@@ -36,7 +36,9 @@ mod lifecycle;
 mod steps;
 
 pub use config::{EngineConfig, Naming, PollKind, PollPolicies, PollPolicy, StepRetryPolicy};
-pub use lifecycle::{CheckoutCompleted, EventOutcome, InvoicePaymentFailed, Teardown, invoice_flag};
+pub use lifecycle::{
+    CheckoutCompleted, EventOutcome, InvoicePaymentFailed, Teardown, invoice_flag,
+};
 pub use steps::STEP_NAMES;
 
 use std::sync::Arc;

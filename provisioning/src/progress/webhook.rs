@@ -66,7 +66,9 @@ pub enum WebhookError {
     #[error("the webhook signing secret is empty")]
     EmptySecret,
     /// The sink was created outside a Tokio runtime.
-    #[error("the webhook sink must be created inside a Tokio runtime (it delivers from a background task)")]
+    #[error(
+        "the webhook sink must be created inside a Tokio runtime (it delivers from a background task)"
+    )]
     NoRuntime,
     /// The HTTP client could not be built.
     #[error("webhook HTTP client: {0}")]
@@ -195,7 +197,9 @@ pub fn verify(
         return Err(bad("no v1=<signature>"));
     }
     if (now - t).unsigned_abs() > tolerance.as_secs() {
-        return Err(bad("timestamp outside the tolerance (replayed or clock skew)"));
+        return Err(bad(
+            "timestamp outside the tolerance (replayed or clock skew)",
+        ));
     }
     for sig in sigs {
         let Ok(bytes) = hex::decode(&sig) else {

@@ -166,10 +166,7 @@ impl Step for StopWarmup {
                 .await?;
         }
         Ok(StepOutcome::done(
-            format!(
-                "warmup INACTIVE on {} accounts",
-                presence.found.len()
-            ),
+            format!("warmup INACTIVE on {} accounts", presence.found.len()),
             json!({"accounts": presence.found.len(), "changed": ids.len()}),
         ))
     }
