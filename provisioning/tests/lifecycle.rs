@@ -960,3 +960,80 @@ async fn a_failed_upgrade_is_retried_from_its_failed_step() {
     // The refused purchase (wallet too low) and the one after the retry.
     check_upgrade(&world, &engine, id, &before, 2).await;
 }
+
+#[tokio::test]
+async fn a_cancellation_survives_a_crash_in_its_teardown() {
+    let world = World::new().await;
+    let setup = world.engine("setup", vec![]).await;
+    let id = active_starter(&setup).await;
+    drop(setup);
+
+    // Engine A dies once PlusVibe applied "warmup INACTIVE" and before it heard back.
+    let sims = world.sims.clone();
+    let arm: Arc<dyn ProgressSink> = Arc::new(FnSink(move |e: &ProgressEvent| {
+        if e.name == "Stopping warmup"
+            && e.status == StepStatus::InProgress
+            && e.message.is_none()
+            && e.error.is_none()
+        {
+            sims.plusvibe.faults().inject(
+                pv::BULK_UPDATE_WARMUP,
+                Fault::ApplyThen(AfterApply::Timeout),
+                1,
+            );
+        }
+    }));
+    let a = world.engine("worker-a", vec![arm]).await;
+    a.cancel(id).await.unwrap();
+    let task: JoinHandle<_> = tokio::spawn(async move { a.run(id).await });
+    let start = std::time::Instant::now();
+    let j = world.sims.plusvibe.journal();
+    while j.count_where(|e| e.route == pv::BULK_UPDATE_WARMUP && e.fault.is_some() && e.applied)
+        == 0
+    {
+        assert!(!task.is_finished(), "engine A ended before the fault hit");
+        assert!(start.elapsed() < BOUND, "the fault never hit");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+
+    let b = world.engine("worker-b", vec![]).await;
+    let snap = finish(&b, id).await;
+    assert_eq!(snap.status, ProvisionStatus::Cancelled);
+    assert_eq!(
+        snap.run,
+        Some((RunKind::Cancel, provisioning::RunStatus::Succeeded))
+    );
+    // Engine B saw warmup already off and did not send it again; the removal went once.
+    let inactive: Vec<_> = world
+        .sims
+        .plusvibe
+        .state()
+        .warmup_updates()
+        .into_iter()
+        .filter(|u| u.warmup_status == "INACTIVE")
+        .collect();
+    assert_eq!(inactive.len(), 1, "{inactive:?}");
+    let accounts = world
+        .sims
+        .plusvibe
+        .state()
+        .accounts(&plusvibe::WorkspaceId::from(
+            snap.plusvibe_workspace_id.clone().unwrap(),
+        ));
+    assert_eq!(accounts.len(), 6);
+    assert!(accounts.iter().all(|a| a.warmup_status == "INACTIVE"));
+    assert_eq!(
+        world.sims.zapmail.journal().applied(zm::SCHEDULED_REMOVAL),
+        1
+    );
+    assert!(
+        world
+            .sims
+            .zapmail
+            .mailboxes()
+            .iter()
+            .all(|m| m.scheduled_removal)
+    );
+}
