@@ -336,6 +336,10 @@ pub struct Ledger {
     pub warmup_configured: Vec<String>,
     /// HeyReach list id.
     pub heyreach_list_id: Option<i64>,
+    /// The tier an upgrade run moves to; set when the upgrade starts, applied (and
+    /// cleared) by the run's last step.
+    #[serde(default)]
+    pub upgrade_to: Option<Tier>,
 }
 
 /// What kind of run.

@@ -2,8 +2,13 @@
 //!
 //! The store's `provisioning_log` always receives progress (it is part of the saved state);
 //! sinks are for everyone else: a [`BroadcastSink`] for live UIs, a [`TracingSink`] for logs,
-//! and [`FnSink`] for any closure (the Python callbacks wrap one). Events never carry a
-//! secret: they are built from names, ids, counts and redacted error text only.
+//! [`FnSink`] for any closure (the Python callbacks wrap one), and [`WebhookSink`] to POST
+//! completions and failures, signed, to a URL. Events never carry a secret: they are built
+//! from names, ids, counts and redacted error text only.
+
+pub mod webhook;
+
+pub use webhook::{WebhookConfig, WebhookSink};
 
 use std::fmt;
 use std::sync::Arc;

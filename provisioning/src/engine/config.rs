@@ -217,6 +217,9 @@ pub struct EngineConfig {
     /// decision to the operator (a retry re-sends mailbox creations and exports, never a
     /// purchase). Keep it well below the poll deadlines.
     pub lost_answer_grace: Option<Duration>,
+    /// What a cancellation stops (default: warmup off, mailboxes removed at renewal,
+    /// domains kept).
+    pub teardown: super::Teardown,
 }
 
 impl Default for EngineConfig {
@@ -238,6 +241,7 @@ impl Default for EngineConfig {
             zapmail_billing: None,
             supported_tlds: zapmail::SupportedTlds::default(),
             lost_answer_grace: None,
+            teardown: super::Teardown::default(),
         }
     }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::{EngineError, EngineInner};
-use crate::model::{ProvisionState, ProvisioningStep, Run, StepStatus};
+use crate::model::{DomainRecord, ProvisionState, ProvisioningStep, Run, RunKind, StepStatus};
 use crate::progress::ProgressEvent;
 use crate::store::Claim;
 
@@ -15,6 +15,10 @@ pub(crate) struct Cx<'a> {
     pub(crate) state: ProvisionState,
     version: u64,
     events: Vec<ProgressEvent>,
+    /// Domains outside the run's scope (an upgrade works only on the domains it added):
+    /// the steps do not see them, and every save puts them back, in their order.
+    hidden: Vec<DomainRecord>,
+    order: Vec<uuid::Uuid>,
 }
 
 impl<'a> Cx<'a> {
@@ -27,11 +31,24 @@ impl<'a> Cx<'a> {
                 expected: claim.version,
             }));
         }
+        let mut state = loaded.value;
+        let order = state.domains.iter().map(|d| d.id).collect();
+        let mut hidden = Vec::new();
+        if let Some(run) = state.run.as_ref().filter(|r| r.kind == RunKind::Upgrade) {
+            let run_id = run.id;
+            let (mine, others) = std::mem::take(&mut state.domains)
+                .into_iter()
+                .partition(|d| d.added_by == Some(run_id));
+            state.domains = mine;
+            hidden = others;
+        }
         Ok(Cx {
             engine,
-            state: loaded.value,
+            state,
             version: loaded.version,
             events: Vec::new(),
+            hidden,
+            order,
         })
     }
 
@@ -85,10 +102,21 @@ impl<'a> Cx<'a> {
     async fn save(&mut self, lease: Option<DateTime<Utc>>) -> Result<(), EngineError> {
         self.state.updated_at = Utc::now();
         let events = std::mem::take(&mut self.events);
+        let merged;
+        let whole = if self.hidden.is_empty() {
+            &self.state
+        } else {
+            let mut s = self.state.clone();
+            s.domains.extend(self.hidden.iter().cloned());
+            let pos = |id: &uuid::Uuid| self.order.iter().position(|o| o == id);
+            s.domains.sort_by_key(|d| pos(&d.id).unwrap_or(usize::MAX));
+            merged = s;
+            &merged
+        };
         self.version = self
             .engine
             .store
-            .save(&self.state, self.version, &events, lease)
+            .save(whole, self.version, &events, lease)
             .await?;
         for e in &events {
             self.engine.sinks.emit(e);

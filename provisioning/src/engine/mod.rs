@@ -32,9 +32,13 @@
 mod config;
 mod cx;
 mod driver;
+mod lifecycle;
 mod steps;
 
 pub use config::{EngineConfig, Naming, PollKind, PollPolicies, PollPolicy, StepRetryPolicy};
+pub use lifecycle::{
+    CheckoutCompleted, EventOutcome, InvoicePaymentFailed, Teardown, invoice_flag,
+};
 pub use steps::STEP_NAMES;
 
 use std::sync::Arc;

@@ -5,6 +5,7 @@
 pub(crate) mod validate;
 
 mod heyreach_steps;
+mod lifecycle_steps;
 mod plusvibe_steps;
 mod zapmail_steps;
 
@@ -106,10 +107,10 @@ static PROVISION: [&dyn Step; 10] = [
 /// The steps of a run of `kind`, in order.
 pub(crate) fn plan(kind: RunKind) -> &'static [&'static dyn Step] {
     match kind {
-        // Upgrades and cancellations get their own plans with the lifecycle work; until
-        // then an upgrade re-runs the provisioning plan, which only does what is missing.
-        RunKind::Provision | RunKind::Upgrade => &PROVISION,
-        RunKind::Cancel => &[],
+        RunKind::Provision => &PROVISION,
+        // The provisioning steps on the domains the upgrade adds (see `lifecycle_steps`).
+        RunKind::Upgrade => &lifecycle_steps::UPGRADE,
+        RunKind::Cancel => &lifecycle_steps::CANCEL,
     }
 }
 

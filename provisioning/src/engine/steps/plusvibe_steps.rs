@@ -214,7 +214,12 @@ impl Step for Warmup {
         pv.email_accounts()
             .bulk_update_warmup(&workspace, &ids, WarmupStatus::Active)
             .await?;
-        cx.state.ledger.warmup_configured = expected.clone();
+        // An upgrade sees only its new accounts: keep the earlier ones recorded.
+        for e in &expected {
+            if !cx.state.ledger.warmup_configured.contains(e) {
+                cx.state.ledger.warmup_configured.push(e.clone());
+            }
+        }
         Ok(StepOutcome::done(
             format!("warmup active on {} accounts", ids.len()),
             json!({"accounts": ids.len()}),
