@@ -1346,3 +1346,47 @@ async fn dashboard_shows_health_and_is_partial_when_a_vendor_is_down() {
     let unknown = r.run(&["dashboard", "00000000"]).await;
     assert_eq!(unknown.code, 2);
 }
+
+#[tokio::test]
+async fn a_failed_teardown_exits_4_and_retry_finishes_it() {
+    let r = rig().await;
+    let id = active_starter(
+        &r,
+        "Tess Teardown",
+        "tessdown.com,gettessdown.net,trytessdown.org",
+    )
+    .await;
+    r.sims.zapmail.faults().inject(
+        zapmail::mock::routes::SCHEDULED_REMOVAL,
+        vendor_http::sim::Fault::Status(400),
+        1000,
+    );
+    let out = r.run(&["cancel", &id, "--json"]).await;
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    let line = out.error_line();
+    assert!(
+        line.contains("teardown") && line.contains("gtm-infra retry"),
+        "{line}"
+    );
+    let v = out.json();
+    assert_eq!(v["status"], "cancelled");
+    assert_eq!(v["run"], serde_json::json!(["cancel", "failed"]));
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("Scheduling mailbox removal")
+    );
+
+    let status = r.run(&["status", &id]).await;
+    assert_eq!(status.code, 4, "{}", status.stderr);
+    assert!(status.error_line().contains("teardown"));
+
+    r.sims.zapmail.faults().clear();
+    let retried = r.run(&["retry", &id, "--json"]).await;
+    assert_eq!(retried.code, 0, "{}", retried.stderr);
+    assert_eq!(
+        retried.json()["run"],
+        serde_json::json!(["cancel", "succeeded"])
+    );
+}
