@@ -39,12 +39,19 @@ pub struct Args {
 
 /// Run it. JSON: the provision's snapshot.
 pub async fn run(settings: &Settings, args: Args) -> CliResult {
-    if args.no_run {
+    let store = settings.store().await?;
+    let id = resolve_id(&store, &args.id).await?;
+    // Never paid for: nothing to tear down, so no vendor is needed (nor checked).
+    let unpaid = store.load(id).await?.value.status == ProvisionStatus::PendingPayment;
+    if args.no_run || unpaid {
         let engine = settings.engine(settings.engine_config(), vec![]).await?;
-        let id = resolve_id(engine.store(), &args.id).await?;
         let snap = engine.cancel(id).await?;
         if settings.json {
             return output::json(&snap);
+        }
+        if !args.no_run || snap.run.is_none() {
+            print_snapshot(&snap);
+            return Ok(());
         }
         println!("{id}");
         let note = if snap.run.is_some_and(|(_, s)| s.is_live()) {
@@ -58,7 +65,6 @@ pub async fn run(settings: &Settings, args: Args) -> CliResult {
     let mode = Mode::for_result(settings.json);
     let (engine, progress) =
         engine_with_progress(settings, mode, false, settings.engine_config()).await?;
-    let id = resolve_id(engine.store(), &args.id).await?;
     let snap = match engine.cancel(id).await {
         Ok(s) => s,
         Err(e) => {
@@ -66,13 +72,12 @@ pub async fn run(settings: &Settings, args: Args) -> CliResult {
             return Err(e.into());
         }
     };
-    // Nothing to tear down (never paid for): the snapshot is the result.
-    if snap.status == ProvisionStatus::Cancelled && snap.run.is_none() {
+    // Paid for in the meantime? No: cancelled before payment, nothing to run.
+    if snap.run.is_none() {
         progress.finish().await;
         if settings.json {
             return output::json(&snap);
         }
-        println!();
         print_snapshot(&snap);
         return Ok(());
     }
