@@ -29,6 +29,9 @@ Examples:
   gtm-infra provision --name \"Tim Keen\" --email tim@acme.example --tier starter \\
       --domains acmeoutreach.com,getacmeoutreach.net,tryacmeoutreach.org --patterns tim,tim.keen
   gtm-infra status
+  gtm-infra dashboard 3f2a9c1e
+  gtm-infra upgrade 3f2a9c1e --tier growth --domains acmeoutreach.co,useacmeoutreach.com
+  gtm-infra cancel 3f2a9c1e
   gtm-infra worker --concurrency 4
 
 Configuration: flags, then environment variables (ZAPMAIL_API_KEY, ZAPMAIL_BASE_URL,
@@ -45,8 +48,10 @@ Exit codes:
   0  success
   1  other failure (database, I/O, internal error)
   2  user error: bad input or missing/invalid configuration
-  3  vendor error: a vendor refused, failed or could not be reached
-  4  provisioning failed (the run ended `failed`; `gtm-infra retry ID` resumes it)
+  3  vendor error: a vendor refused, failed or could not be reached (also a partial
+     `dashboard`, unless --allow-partial)
+  4  provisioning failed (the run — provisioning, upgrade or teardown — ended `failed`;
+     `gtm-infra retry ID` resumes it)
   130  interrupted (Ctrl-C/SIGTERM during a run; it is saved: `retry ID` or a worker resumes it)";
 
 /// Provision and operate cold-email + LinkedIn outreach infrastructure (Zapmail,
@@ -60,8 +65,6 @@ struct Cli {
     command: Command,
 }
 
-// `upgrade`, `cancel` and `dashboard` join here (one variant and one `cmd` module each)
-// once the engine has them.
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Suggest domain names for a brand (optionally with availability and prices).
@@ -78,6 +81,12 @@ enum Command {
     Status(cmd::status::Args),
     /// Resume a failed provision from its failed step (or drive a queued/interrupted one).
     Retry(cmd::retry::Args),
+    /// Move an active provision to a larger tier, adding domains (downgrades are refused).
+    Upgrade(cmd::upgrade::Args),
+    /// Cancel a provision: stop warmup, schedule mailbox removal, keep the domains.
+    Cancel(cmd::cancel::Args),
+    /// Show a provision's domains, mailbox warmup health, HeyReach list and login.
+    Dashboard(cmd::dashboard::Args),
     /// Run due provisions until Ctrl-C/SIGTERM, with bounded concurrency.
     Worker(cmd::worker::Args),
     /// Start the three vendor simulators and print how to point the tool at them.
@@ -95,6 +104,9 @@ async fn dispatch(settings: &Settings, command: Command) -> CliResult {
         Command::Provision(a) => cmd::provision::run(settings, a).await,
         Command::Status(a) => cmd::status::run(settings, a).await,
         Command::Retry(a) => cmd::retry::run(settings, a).await,
+        Command::Upgrade(a) => cmd::upgrade::run(settings, a).await,
+        Command::Cancel(a) => cmd::cancel::run(settings, a).await,
+        Command::Dashboard(a) => cmd::dashboard::run(settings, a).await,
         Command::Worker(a) => cmd::worker::run(settings, a).await,
         Command::Simulate(a) => cmd::simulate::run(settings, a).await,
         Command::Demo(a) => cmd::demo::run(settings, a).await,

@@ -179,6 +179,9 @@ async fn help_documents_commands_examples_and_exit_codes_without_secrets() {
         "provision",
         "status",
         "retry",
+        "upgrade",
+        "cancel",
+        "dashboard",
         "worker",
         "simulate",
         "demo",
@@ -194,6 +197,13 @@ async fn help_documents_commands_examples_and_exit_codes_without_secrets() {
     assert_eq!(sub.code, 0);
     assert!(sub.stdout.contains("Examples:"));
     assert!(sub.stdout.contains("ZAPMAIL_API_KEY"));
+    for cmd in ["upgrade", "cancel", "dashboard"] {
+        let help = run_in(dir.path(), &secret, &[cmd, "--help"]).await;
+        assert_eq!(help.code, 0);
+        assert!(help.stdout.contains("Examples:"), "{cmd}");
+        assert!(help.stdout.contains("JSON:"), "{cmd}");
+        assert!(help.stdout.contains("Exit code"), "{cmd}");
+    }
     for o in [&out, &sub] {
         assert!(!o.stdout.contains("zk-very-secret-1"), "a key in --help");
     }
@@ -933,4 +943,454 @@ async fn ctrl_c_during_a_run_exits_130_and_leaves_the_provision_saved() {
     let saved = r.run(&["status", &id, "--json"]).await;
     assert_eq!(saved.code, 0, "{}", saved.stderr);
     assert_eq!(saved.json()["status"], "provisioning");
+}
+
+// ------------------------------------------------------ upgrade, cancel, dashboard --
+
+/// A Starter provision run to `active` by the tool; its id.
+async fn active_starter(r: &Rig, name: &str, domains: &str) -> String {
+    let out = r
+        .run(&[provision_args(name, domains), vec!["--json"]].concat())
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = out.json();
+    assert_eq!(v["status"], "active");
+    v["id"].as_str().unwrap().to_string()
+}
+
+fn domain_names(snapshot: &Value) -> Vec<String> {
+    snapshot["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn upgrade_starter_to_growth_adds_two_domains_and_downgrades_are_refused() {
+    let r = rig().await;
+    let id = active_starter(&r, "Uma Upgrade", "umaup.com,getumaup.net,tryumaup.org").await;
+
+    let out = r
+        .run(&[
+            "upgrade",
+            &id[..8],
+            "--tier",
+            "growth",
+            "--domains",
+            "useumaup.com,umaupmail.net",
+            "--json",
+        ])
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    r.assert_no_secrets(&out);
+    let v = out.json();
+    assert_eq!(v["status"], "active");
+    assert_eq!(v["tier"], "growth");
+    assert_eq!(v["run"], serde_json::json!(["upgrade", "succeeded"]));
+    assert_eq!(
+        domain_names(&v),
+        [
+            "umaup.com",
+            "getumaup.net",
+            "tryumaup.org",
+            "useumaup.com",
+            "umaupmail.net"
+        ]
+    );
+    assert!(
+        v["domains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["mailboxes"].as_array().unwrap().len() == 2)
+    );
+    // Only the new domains were bought; the old ones not again.
+    for d in [
+        "umaup.com",
+        "getumaup.net",
+        "tryumaup.org",
+        "useumaup.com",
+        "umaupmail.net",
+    ] {
+        assert_eq!(r.sims.zapmail.domains_bought(d), 1, "{d}");
+    }
+
+    // A downgrade: one line, exit 2, nothing changes.
+    let down = r
+        .run(&["upgrade", &id, "--tier", "starter", "--domains", "x1.com"])
+        .await;
+    assert_eq!(down.code, 2, "{}", down.stderr);
+    assert!(down.error_line().contains("downgrade"), "{}", down.stderr);
+    assert!(down.stdout.is_empty());
+    let down_json = r
+        .run(&[
+            "upgrade",
+            &id,
+            "--tier",
+            "starter",
+            "--domains",
+            "x1.com",
+            "--json",
+        ])
+        .await;
+    assert_eq!(down_json.code, 2);
+    assert_eq!(down_json.json()["error"]["kind"], "user");
+    // The same tier, an unknown tier, an unknown id: user errors too.
+    let same = r
+        .run(&[
+            "upgrade",
+            &id,
+            "--tier",
+            "growth",
+            "--domains",
+            "x1.com,x2.com",
+        ])
+        .await;
+    assert_eq!(same.code, 2);
+    assert!(same.error_line().contains("already on tier"));
+    let unknown = r
+        .run(&["upgrade", &id, "--tier", "platinum", "--domains", "x1.com"])
+        .await;
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.error_line().contains("platinum"));
+    let no_such = r
+        .run(&[
+            "upgrade",
+            "00000000",
+            "--tier",
+            "growth",
+            "--domains",
+            "x1.com",
+        ])
+        .await;
+    assert_eq!(no_such.code, 2);
+    let status = r.run(&["status", &id, "--json"]).await;
+    assert_eq!(status.json()["tier"], "growth");
+    assert_eq!(status.json()["domains"].as_array().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn upgrade_no_run_queues_it_with_the_wrong_count_refused_and_retry_drives_it() {
+    let r = rig().await;
+    let id = active_starter(&r, "Quinn Queue", "qqueue.com,getqqueue.net,tryqqueue.org").await;
+    let few = r
+        .run(&[
+            "upgrade",
+            &id,
+            "--tier",
+            "growth",
+            "--domains",
+            "useqqueue.com",
+        ])
+        .await;
+    assert_eq!(few.code, 2);
+    assert!(
+        few.error_line().contains("adds 2 domains"),
+        "{}",
+        few.stderr
+    );
+
+    let queued = r
+        .run(&[
+            "upgrade",
+            &id,
+            "--tier",
+            "growth",
+            "--domains",
+            "useqqueue.com,qqueuemail.net",
+            "--no-run",
+            "--json",
+        ])
+        .await;
+    assert_eq!(queued.code, 0, "{}", queued.stderr);
+    let v = queued.json();
+    assert_eq!(v["status"], "upgrading");
+    assert_eq!(v["run"], serde_json::json!(["upgrade", "pending"]));
+    assert_eq!(r.sims.zapmail.domains_bought("useqqueue.com"), 0);
+    // Cancelling while the upgrade is queued is refused.
+    let cancel = r.run(&["cancel", &id]).await;
+    assert_eq!(cancel.code, 2);
+    assert!(
+        cancel.error_line().contains("in progress"),
+        "{}",
+        cancel.stderr
+    );
+
+    // Text mode: progress on stderr, the result on stdout.
+    let driven = r.run(&["retry", &id]).await;
+    assert_eq!(driven.code, 0, "{}", driven.stderr);
+    assert!(driven.stderr.contains("useqqueue.com"), "{}", driven.stderr);
+    assert!(driven.stdout.contains("tier growth"), "{}", driven.stdout);
+    assert_eq!(r.sims.zapmail.domains_bought("useqqueue.com"), 1);
+}
+
+#[tokio::test]
+async fn cancel_tears_down_and_a_provision_never_paid_for_is_cancelled_with_nothing_to_do() {
+    let r = rig().await;
+    let id = active_starter(
+        &r,
+        "Cole Cancel",
+        "colecan.com,getcolecan.net,trycolecan.org",
+    )
+    .await;
+    let out = r.run(&["cancel", &id, "--json"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = out.json();
+    assert_eq!(v["status"], "cancelled");
+    assert_eq!(v["run"], serde_json::json!(["cancel", "succeeded"]));
+    assert_eq!(v["domains"].as_array().unwrap().len(), 3, "domains kept");
+    // Warmup is stopped at PlusVibe.
+    let dash = r.run(&["dashboard", &id, "--json"]).await;
+    assert_eq!(dash.code, 0, "{}", dash.stderr);
+    let d = dash.json();
+    assert_eq!(d["status"], "cancelled");
+    for dom in d["domains"].as_array().unwrap() {
+        for m in dom["mailboxes"].as_array().unwrap() {
+            assert_eq!(m["warmup_status"], "INACTIVE", "{m}");
+        }
+    }
+    // Again: nothing more to do, still cancelled.
+    let again = r.run(&["cancel", &id[..8]]).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.contains("cancelled"), "{}", again.stdout);
+    // A cancelled provision cannot be upgraded.
+    let up = r
+        .run(&[
+            "upgrade",
+            &id,
+            "--tier",
+            "growth",
+            "--domains",
+            "a1.com,a2.com",
+        ])
+        .await;
+    assert_eq!(up.code, 2);
+
+    // A provision the host created whose checkout never completed.
+    let pending = {
+        let url = &r
+            .env
+            .iter()
+            .find(|(k, _)| k == "GTM_DATABASE_URL")
+            .unwrap()
+            .1;
+        let store = std::sync::Arc::new(provisioning::store::SqliteStore::open(url).await.unwrap());
+        let c = r.sims.clients();
+        let engine = provisioning::Engine::builder()
+            .clients(c.zapmail, c.plusvibe, c.heyreach)
+            .store(store)
+            .secret_key(
+                provisioning::SecretKey::parse(&secrecy::SecretString::from(SECRET_KEY)).unwrap(),
+            )
+            .config(r.sims.engine_config())
+            .build()
+            .await
+            .unwrap();
+        engine
+            .create_provision(
+                provisioning::NewProvision::new("Pam Pending", "pam@acme.example", "starter")
+                    .domains(["pampend.com", "getpampend.net", "trypampend.org"])
+                    .patterns("pam", "pam.pending"),
+            )
+            .await
+            .unwrap()
+            .to_string()
+    };
+    let before = r.sims.zapmail.journal().entries().len();
+    let out = r.run(&["cancel", &pending, "--json"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = out.json();
+    assert_eq!(v["status"], "cancelled");
+    assert!(v["run"].is_null(), "nothing to tear down: {}", v["run"]);
+    // No vendor was needed: nothing bought, nothing removed, not even a read.
+    let calls = r.sims.zapmail.journal().entries();
+    assert_eq!(
+        calls.len(),
+        before,
+        "{:?}",
+        calls[before..].iter().map(|e| &e.route).collect::<Vec<_>>()
+    );
+    let text = r.run(&["cancel", &pending]).await;
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(text.stdout.contains("cancelled"), "{}", text.stdout);
+    assert_eq!(r.sims.zapmail.domains_bought("pampend.com"), 0);
+
+    // A provision whose run is live (queued for a worker) is refused, one line.
+    let queued = r
+        .run(
+            &[
+                provision_args("Live Run", "liverun.com,getliverun.net,tryliverun.org"),
+                vec!["--no-run", "--json"],
+            ]
+            .concat(),
+        )
+        .await;
+    assert_eq!(queued.code, 0, "{}", queued.stderr);
+    let live = queued.json()["id"].as_str().unwrap().to_string();
+    let refused = r.run(&["cancel", &live, "--no-run"]).await;
+    assert_eq!(refused.code, 2);
+    assert!(refused.error_line().contains("in progress"));
+    let unknown = r.run(&["cancel", "00000000"]).await;
+    assert_eq!(unknown.code, 2);
+}
+
+#[tokio::test]
+async fn dashboard_shows_health_and_is_partial_when_a_vendor_is_down() {
+    let r = rig().await;
+    let id = active_starter(
+        &r,
+        "Dana Dash",
+        "danadash.com,getdanadash.net,trydanadash.org",
+    )
+    .await;
+    assert!(r.sims.plusvibe.state().set_health(
+        "tim@danadash.com",
+        plusvibe::mock::SimHealth {
+            overall_7d: Some(97.5),
+            google_7d: Some(99.0),
+            microsoft_7d: Some(0.0),
+            other_7d: None,
+            reply_rate_7d: Some(12.0),
+            email_sent_today: Some(0),
+            warmup_email_sent_today: Some(14),
+            ..Default::default()
+        },
+    ));
+
+    let table = r.run(&["dashboard", &id[..8]]).await;
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    r.assert_no_secrets(&table);
+    let t = &table.stdout;
+    assert!(t.contains("PlusVibe login  tim@acme.example"), "{t}");
+    assert!(t.contains("HeyReach list"), "{t}");
+    assert!(t.contains("0 leads"), "{t}");
+    assert!(t.contains("DOMAIN"), "{t}");
+    let tim = t
+        .lines()
+        .find(|l| l.contains("tim@danadash.com"))
+        .expect("a row per mailbox");
+    assert!(tim.contains("ACTIVE") && tim.contains("97.5%") && tim.contains("99.0%"));
+    assert!(tim.contains("0.0%"), "a measured zero: {tim}");
+    let fresh = t
+        .lines()
+        .find(|l| l.contains("tim@getdanadash.net"))
+        .unwrap();
+    assert!(fresh.contains("no data"), "no data is not 0: {fresh}");
+    assert_eq!(
+        t.lines()
+            .filter(|l| l.contains('@') && l.contains("ACTIVE"))
+            .count(),
+        6
+    );
+
+    let json = r.run(&["dashboard", &id, "--json"]).await;
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let d = json.json();
+    assert_eq!(d["provision_id"], id.as_str());
+    assert_eq!(d["tier"], "starter");
+    assert_eq!(d["plusvibe_login_email"], "tim@acme.example");
+    assert_eq!(d["missing"], serde_json::json!([]));
+    assert_eq!(d["heyreach_list"]["lead_count"], 0);
+    assert_eq!(d["domains"].as_array().unwrap().len(), 3);
+    let h = &d["domains"][0]["mailboxes"][0]["health"];
+    assert_eq!(d["domains"][0]["mailboxes"][0]["email"], "tim@danadash.com");
+    assert_eq!(h["overall_7d"], 97.5);
+    assert_eq!(h["microsoft_7d"], 0.0);
+    assert!(h["other_7d"].is_null());
+    assert!(d["domains"][1]["mailboxes"][0]["health"]["overall_7d"].is_null());
+
+    // HeyReach down: the rest is shown, the list is named missing, exit 3.
+    r.sims.heyreach.faults().inject(
+        vendor_http::sim::ANY_ROUTE,
+        vendor_http::sim::Fault::Status(503),
+        1000,
+    );
+    let partial = r.run(&["dashboard", &id, "--json"]).await;
+    assert_eq!(partial.code, 3, "{}", partial.stderr);
+    assert!(partial.error_line().contains("partial"));
+    assert!(partial.error_line().contains("HeyReach list"));
+    let d = partial.json();
+    assert_eq!(d["missing"][0]["part"], "heyreach_list");
+    assert!(d["heyreach_list"].is_null());
+    assert_eq!(
+        d["domains"][0]["mailboxes"][0]["health"]["overall_7d"],
+        97.5
+    );
+    let ok = r.run(&["dashboard", &id, "--allow-partial"]).await;
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(
+        ok.stdout.contains("HeyReach list   unavailable"),
+        "{}",
+        ok.stdout
+    );
+    assert!(ok.stdout.contains("97.5%"));
+    r.sims.heyreach.faults().clear();
+
+    // PlusVibe down: domains and mailboxes listed, warmup unknown (not "no data").
+    r.sims.plusvibe.faults().inject(
+        plusvibe::mock::routes::LIST_ACCOUNTS,
+        vendor_http::sim::Fault::Status(503),
+        1000,
+    );
+    let partial = r.run(&["dashboard", &id]).await;
+    assert_eq!(partial.code, 3, "{}", partial.stderr);
+    assert!(partial.error_line().contains("PlusVibe warmup"));
+    let t = &partial.stdout;
+    assert!(t.contains("PlusVibe warmup unavailable"), "{t}");
+    let row = t.lines().find(|l| l.contains("tim@danadash.com")).unwrap();
+    assert!(
+        row.contains("unavailable") && !row.contains("97.5%"),
+        "{row}"
+    );
+    assert!(t.contains("0 leads"), "HeyReach still answered: {t}");
+    r.sims.plusvibe.faults().clear();
+
+    let unknown = r.run(&["dashboard", "00000000"]).await;
+    assert_eq!(unknown.code, 2);
+}
+
+#[tokio::test]
+async fn a_failed_teardown_exits_4_and_retry_finishes_it() {
+    let r = rig().await;
+    let id = active_starter(
+        &r,
+        "Tess Teardown",
+        "tessdown.com,gettessdown.net,trytessdown.org",
+    )
+    .await;
+    r.sims.zapmail.faults().inject(
+        zapmail::mock::routes::SCHEDULED_REMOVAL,
+        vendor_http::sim::Fault::Status(400),
+        1000,
+    );
+    let out = r.run(&["cancel", &id, "--json"]).await;
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    let line = out.error_line();
+    assert!(
+        line.contains("teardown") && line.contains("gtm-infra retry"),
+        "{line}"
+    );
+    let v = out.json();
+    assert_eq!(v["status"], "cancelled");
+    assert_eq!(v["run"], serde_json::json!(["cancel", "failed"]));
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("Scheduling mailbox removal")
+    );
+
+    let status = r.run(&["status", &id]).await;
+    assert_eq!(status.code, 4, "{}", status.stderr);
+    assert!(status.error_line().contains("teardown"));
+
+    r.sims.zapmail.faults().clear();
+    let retried = r.run(&["retry", &id, "--json"]).await;
+    assert_eq!(retried.code, 0, "{}", retried.stderr);
+    assert_eq!(
+        retried.json()["run"],
+        serde_json::json!(["cancel", "succeeded"])
+    );
 }

@@ -2,7 +2,9 @@
 //! they share (finding a provision by id or prefix, showing a provision, driving a run
 //! with live progress) are here.
 
+pub mod cancel;
 pub mod check;
+pub mod dashboard;
 pub mod demo;
 pub mod provision;
 pub mod quote;
@@ -11,11 +13,14 @@ pub mod simulate;
 pub mod status;
 pub mod suggest;
 pub mod tiers;
+pub mod upgrade;
 pub mod worker;
 
 use std::sync::Arc;
 
-use provisioning::{Engine, ProvisionId, ProvisionStatus, Snapshot, StepStatus, Store};
+use provisioning::{
+    Engine, ProvisionId, ProvisionStatus, RunKind, RunStatus, Snapshot, StepStatus, Store,
+};
 
 use crate::config::{Settings, preflight};
 use crate::error::{CliError, CliResult};
@@ -131,6 +136,26 @@ pub fn print_snapshot(s: &Snapshot) {
     }
 }
 
+/// Exit 4 when the provision's last run failed: its status is `failed`, or (a failed
+/// teardown leaves the provision `cancelled`) its run's status is.
+pub fn failed_run(s: &Snapshot) -> CliResult {
+    let run_failed = s.run.is_some_and(|(_, status)| status == RunStatus::Failed);
+    if s.status != ProvisionStatus::Failed && !run_failed {
+        return Ok(());
+    }
+    let what = match s.run {
+        Some((RunKind::Upgrade, _)) => "the upgrade of provision",
+        Some((RunKind::Cancel, _)) => "the teardown of provision",
+        _ => "provision",
+    };
+    Err(CliError::failed(format!(
+        "{what} {} failed: {}; fix the cause, then run `gtm-infra retry {}`",
+        s.id,
+        s.error.as_deref().unwrap_or("see `gtm-infra status`"),
+        s.id
+    )))
+}
+
 /// Print the result of a run (`--json`: the snapshot) and turn a failed run into exit 4.
 pub fn report_run(settings: &Settings, s: &Snapshot) -> CliResult {
     if settings.json {
@@ -139,15 +164,7 @@ pub fn report_run(settings: &Settings, s: &Snapshot) -> CliResult {
         println!();
         print_snapshot(s);
     }
-    if s.status == ProvisionStatus::Failed {
-        return Err(CliError::failed(format!(
-            "provision {} failed: {}; fix the cause, then run `gtm-infra retry {}`",
-            s.id,
-            s.error.as_deref().unwrap_or("see `gtm-infra status`"),
-            s.id
-        )));
-    }
-    Ok(())
+    failed_run(s)
 }
 
 /// An engine with a live progress display, and the vendors checked (one read each).

@@ -1,17 +1,17 @@
 //! `gtm-infra status [ID]`: one provision in detail, or every provision.
 
-use provisioning::{ProvisionStatus, Snapshot};
+use provisioning::Snapshot;
 
-use super::{print_snapshot, resolve_id};
+use super::{failed_run, print_snapshot, resolve_id};
 use crate::config::Settings;
-use crate::error::{CliError, CliResult};
+use crate::error::CliResult;
 use crate::output::{self, Table};
 
 /// Show one provision (steps, domains, mailboxes, vendor ids), or list them all.
 /// Reads the database only (no vendor keys needed).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  gtm-infra status\n  gtm-infra status 3f2a9c1e\n  gtm-infra status 3f2a9c1e --json | jq .status\n\nWith an ID, the exit code is 4 when the provision is failed.
+    after_help = "Examples:\n  gtm-infra status\n  gtm-infra status 3f2a9c1e\n  gtm-infra status 3f2a9c1e --json | jq .status\n\nWith an ID, the exit code is 4 when its last run failed (provisioning, upgrade or teardown).
 
 JSON with an ID, the snapshot: {\"id\", \"status\", \"customer\": {\"id\", \"name\", \"email\", \"first_name\", \"last_name\"}, \"tier\", \"provisioning_log\": [{\"step\", \"name\", \"status\", \"startedAt\"?, \"completedAt\"?, \"error\"?, \"details\"?}], \"domains\": [{\"name\", \"status\", \"zapmail_domain_id\", \"mailboxes\": [{\"username\", \"email\", \"zapmail_mailbox_id\", \"plusvibe_account_id\"}], ...}], \"zapmail_workspace_id\", \"plusvibe_workspace_id\", \"plusvibe_login_email\", \"heyreach_list_id\", \"run\": [kind, status], \"error\", \"flags\"}. Without: [{\"id\", \"customer_id\", \"customer_name\", \"tier_slug\", \"status\", \"updated_at\"}], newest first."
 )]
@@ -56,10 +56,5 @@ pub async fn run(settings: &Settings, args: Args) -> CliResult {
     } else {
         print_snapshot(&snap);
     }
-    if snap.status == ProvisionStatus::Failed {
-        return Err(CliError::failed(format!(
-            "provision {id} is failed; `gtm-infra retry {id}` resumes it"
-        )));
-    }
-    Ok(())
+    failed_run(&snap)
 }
