@@ -13,15 +13,16 @@ use provisioning::{
     Engine, FnSink, NewProvision, Payment, ProgressEvent, ProvisionStatus, SecretKey, StepStatus,
 };
 
+/// A progress sink from a closure.
+type Sink = FnSink<Box<dyn Fn(&ProgressEvent) + Send + Sync>>;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_step_keeps_its_claim_against_a_polling_worker() {
     let db = TestDb::create().await;
     let sims = Arc::new(Simulators::start().await);
     let key = SecretKey::generate();
     let lease = Duration::from_millis(600);
-    let engine_on = |store: Arc<dyn Store>,
-                     worker: &str,
-                     sink: FnSink<Box<dyn Fn(&ProgressEvent) + Send + Sync>>| {
+    let engine_on = |store: Arc<dyn Store>, worker: &str, sink: Sink| {
         let c = sims.clients();
         let mut config = sims.engine_config();
         config.worker_id = worker.to_string();
@@ -38,21 +39,19 @@ async fn a_long_step_keeps_its_claim_against_a_polling_worker() {
     // Step 1 (the Zapmail workspace) answers slowly: each call takes longer than the lease.
     sims.zapmail.set_latency(lease * 2);
     let fast_again = sims.clone();
-    let holder_sink: FnSink<Box<dyn Fn(&ProgressEvent) + Send + Sync>> =
-        FnSink(Box::new(move |e: &ProgressEvent| {
-            if e.step == 1 && e.status == StepStatus::Completed {
-                fast_again.zapmail.set_latency(Duration::ZERO);
-            }
-        }));
+    let holder_sink: Sink = FnSink(Box::new(move |e: &ProgressEvent| {
+        if e.step == 1 && e.status == StepStatus::Completed {
+            fast_again.zapmail.set_latency(Duration::ZERO);
+        }
+    }));
     let other_events = Arc::new(AtomicUsize::new(0));
     let counted = other_events.clone();
-    let other_sink: FnSink<Box<dyn Fn(&ProgressEvent) + Send + Sync>> =
-        FnSink(Box::new(move |e: &ProgressEvent| {
-            // Later steps may change hands when the run waits (the lease is released then).
-            if e.step == 1 {
-                counted.fetch_add(1, Ordering::SeqCst);
-            }
-        }));
+    let other_sink: Sink = FnSink(Box::new(move |e: &ProgressEvent| {
+        // Later steps may change hands when the run waits (the lease is released then).
+        if e.step == 1 {
+            counted.fetch_add(1, Ordering::SeqCst);
+        }
+    }));
 
     let holder_store = Arc::new(db.store().await);
     let other_store = Arc::new(db.store().await);

@@ -16,6 +16,16 @@ use sqlx::PgPool;
 
 const SEED_SQL: &str = include_str!("../../provisioning/tests/fixtures/seed_migration.sql");
 
+/// The vendor id columns: Zapmail workspace, PlusVibe workspace, client and login, HeyReach
+/// list.
+type VendorIds = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
 /// What the seed's frontend reads of a provision.
 #[derive(Debug, Clone)]
 struct Seen {
@@ -36,7 +46,7 @@ async fn seen(pool: &PgPool, id: uuid::Uuid) -> Seen {
     }
 }
 
-fn entry<'a>(log: &'a [Value], step: u64) -> &'a Value {
+fn entry(log: &[Value], step: u64) -> &Value {
     log.iter()
         .find(|e| e["step"].as_u64() == Some(step))
         .unwrap_or_else(|| panic!("no log entry for step {step}: {log:?}"))
@@ -190,13 +200,7 @@ async fn the_seed_frontend_reads_a_provision_as_it_progresses() {
     }
 
     // Vendor ids in the seed's columns.
-    let ids: (
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-    ) = sqlx::query_as(
+    let ids: VendorIds = sqlx::query_as(
         "SELECT zapmail_workspace_id, plusvibe_workspace_id, plusvibe_client_id, \
                     plusvibe_client_email, heyreach_list_id FROM infra_provisions WHERE id = $1",
     )

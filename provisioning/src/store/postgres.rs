@@ -28,6 +28,14 @@
 //!   block on, or return, each other's rows) and bumps their version, which fences off a
 //!   previous claimer. [`Store::claim`] is a single `UPDATE` of the named row: it waits for a
 //!   writer holding the row (a short save) rather than skipping it, then re-checks the lease.
+//!   [`Store::renew_lease`] extends the holder's lease without bumping the version (the
+//!   engine's heartbeat while a step works).
+//! - A save that releases a run due now, or an insert of one, announces it with
+//!   `NOTIFY gtm_runs` (payload: the provision id only, delivered on commit);
+//!   [`Store::subscribe`] is a `LISTEN` on its own pooled connection. Announcements are hints:
+//!   workers still poll.
+//! - Vendor rate budgets shared by every process: [`PgRateLimiter`](super::PgRateLimiter),
+//!   in `gtm_rate_limits`.
 //!
 //! Rows the engine did not write (a seed-era provision without `state`) are listed, never
 //! claimed (`due_at` is NULL), and [`Store::load`] reports them as [`StoreError::Corrupt`].
