@@ -479,6 +479,10 @@ impl Engine {
         tokio::pin!(stop);
         // Announcements from other processes (PostgreSQL LISTEN/NOTIFY), when the store has them.
         let mut wakeups = Wakeups::default();
+        // Listen before the first look for due runs, so nothing paid in between is missed.
+        wakeups
+            .subscribe_if_due(&*self.inner.store, self.inner.config.idle_poll)
+            .await;
         loop {
             while let Some(done) = tasks.try_join_next() {
                 if let Ok(Err(e)) = done {
