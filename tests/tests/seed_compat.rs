@@ -3,7 +3,9 @@
 //! provisioned against the simulators, and what the seed's frontend reads checked with plain
 //! SQL along the way: `infra_provisions.status` transitions, `provisioning_log` entries in the
 //! seed's `ProvisioningStep` shape (step, name, status, startedAt, completedAt, error), the
-//! `infra_domains` rows and their `mailboxes` JSON, and the vendor id columns.
+//! `infra_domains` rows and their `mailboxes` JSON, and the vendor id columns. And on
+//! Supabase (its `auth` helpers), a student's role under the seed's policies sees only their
+//! own provision.
 
 use std::sync::Arc;
 
@@ -246,4 +248,115 @@ async fn the_seed_frontend_reads_a_provision_as_it_progresses() {
     raw.close().await;
     store.close().await;
     db.drop_db().await;
+}
+
+#[tokio::test]
+async fn a_student_under_the_seed_policies_sees_only_their_own_provision() {
+    let db = TestDb::create().await;
+    let raw = db.pool().await;
+    // Supabase's `auth` helpers, reading the request's JWT claims as PostgREST sets them.
+    sqlx::raw_sql(
+        "CREATE SCHEMA auth; \
+         CREATE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE AS \
+           $$ SELECT coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb $$; \
+         CREATE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS \
+           $$ SELECT auth.jwt() ->> 'role' $$;",
+    )
+    .execute(&raw)
+    .await
+    .unwrap();
+    sqlx::raw_sql(SEED_SQL).execute(&raw).await.unwrap();
+    let store = db.store().await;
+    store.migrate().await.unwrap();
+    let tier = store.tier_by_slug("starter").await.unwrap();
+    let mut ids = Vec::new();
+    for name in ["Ada Lovelace", "Bob Babbage"] {
+        let p = provisioning::store::contract::sample_provision(&tier, name);
+        sqlx::query("INSERT INTO bootcamp_students (id, email) VALUES ($1, $2)")
+            .bind(p.customer.id.0)
+            .bind(&p.customer.email)
+            .execute(&raw)
+            .await
+            .unwrap();
+        store.insert_provision(&p).await.unwrap();
+        ids.push((p.id.0, p.customer.email.clone()));
+    }
+
+    // A student's role (as Supabase's `authenticated`), with read grants only.
+    let role = format!("student_{}", &db.name()[8..20]);
+    sqlx::raw_sql(&format!(
+        "CREATE ROLE {role} NOLOGIN; \
+         GRANT USAGE ON SCHEMA public, auth TO {role}; \
+         GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA auth TO {role}; \
+         GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role};"
+    ))
+    .execute(&raw)
+    .await
+    .unwrap();
+    for (mine, email) in &ids {
+        let mut tx = raw.begin().await.unwrap();
+        sqlx::query(&format!("SET LOCAL ROLE {role}"))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query("SELECT set_config('request.jwt.claims', $1, true)")
+            .bind(serde_json::json!({ "email": email, "role": "authenticated" }).to_string())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let seen: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM infra_provisions")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(seen, vec![*mine], "{email} sees only their own provision");
+        let domains: Vec<uuid::Uuid> =
+            sqlx::query_scalar("SELECT DISTINCT provision_id FROM infra_domains")
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+        assert_eq!(domains, vec![*mine], "{email} sees only their own domains");
+        let tiers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM infra_tiers")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(tiers, 3, "active tiers are public");
+        for internal in ["gtm_events", "gtm_rate_limits"] {
+            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {internal}"))
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+            assert_eq!(n, 0, "{internal} is for the service role only");
+        }
+        tx.rollback().await.unwrap();
+    }
+    // The service role sees both.
+    let mut tx = raw.begin().await.unwrap();
+    sqlx::query(&format!("SET LOCAL ROLE {role}"))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("SELECT set_config('request.jwt.claims', '{\"role\":\"service_role\"}', true)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let all: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM infra_provisions")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(all, 2);
+    tx.rollback().await.unwrap();
+
+    raw.close().await;
+    store.close().await;
+    db.drop_db().await;
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&gtm_system_tests::server_url())
+        .await
+        .unwrap();
+    sqlx::query(&format!("DROP ROLE IF EXISTS {role}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
 }
