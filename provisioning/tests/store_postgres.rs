@@ -208,12 +208,12 @@ async fn fresh_database_has_no_foreign_key_to_customers_and_no_rls() {
     assert_eq!(fks, 0, "no bootcamp_students table, no foreign key");
     let rls: Vec<bool> = sqlx::query_scalar(
         "SELECT relrowsecurity FROM pg_class WHERE relname IN \
-         ('infra_tiers', 'infra_provisions', 'infra_domains', 'gtm_events')",
+         ('infra_tiers', 'infra_provisions', 'infra_domains', 'gtm_events', 'gtm_rate_limits')",
     )
     .fetch_all(store.pool())
     .await
     .unwrap();
-    assert_eq!(rls, vec![false; 4], "no auth schema, no RLS");
+    assert_eq!(rls, vec![false; 5], "no auth schema, no RLS");
 
     // Events are append-only.
     let tier = store.tier_by_slug("starter").await.unwrap();
@@ -244,71 +244,7 @@ async fn fresh_database_has_no_foreign_key_to_customers_and_no_rls() {
 
 /// The seed's migration (Task 1 of the seed plan), without the Supabase-only policies, and
 /// with a minimal `bootcamp_students`.
-const SEED_SQL: &str = r#"
-CREATE TABLE bootcamp_students (id UUID PRIMARY KEY, email TEXT);
-
-CREATE TABLE IF NOT EXISTS infra_tiers (
-  id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
-  name TEXT NOT NULL,
-  slug TEXT UNIQUE NOT NULL,
-  domain_count INT NOT NULL,
-  mailboxes_per_domain INT NOT NULL DEFAULT 2,
-  setup_fee_cents INT NOT NULL,
-  monthly_fee_cents INT NOT NULL,
-  stripe_setup_price_id TEXT,
-  stripe_monthly_price_id TEXT,
-  is_active BOOLEAN DEFAULT TRUE,
-  sort_order INT DEFAULT 0,
-  created_at TIMESTAMPTZ DEFAULT NOW(),
-  updated_at TIMESTAMPTZ DEFAULT NOW()
-);
-
-CREATE TABLE IF NOT EXISTS infra_provisions (
-  id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
-  student_id UUID NOT NULL REFERENCES bootcamp_students(id),
-  tier_id UUID NOT NULL REFERENCES infra_tiers(id),
-  status TEXT NOT NULL DEFAULT 'pending_payment'
-    CHECK (status IN ('pending_payment', 'provisioning', 'active', 'failed', 'cancelled', 'upgrading')),
-  stripe_checkout_session_id TEXT,
-  stripe_subscription_id TEXT,
-  stripe_customer_id TEXT,
-  mailbox_pattern_1 TEXT NOT NULL,
-  mailbox_pattern_2 TEXT NOT NULL,
-  zapmail_workspace_id TEXT,
-  zapmail_workspace_key TEXT,
-  plusvibe_workspace_id TEXT,
-  plusvibe_client_id TEXT,
-  plusvibe_client_email TEXT,
-  plusvibe_client_password TEXT,
-  heyreach_list_id BIGINT,
-  provisioning_log JSONB DEFAULT '[]',
-  created_at TIMESTAMPTZ DEFAULT NOW(),
-  updated_at TIMESTAMPTZ DEFAULT NOW(),
-  UNIQUE(student_id)
-);
-
-CREATE TABLE IF NOT EXISTS infra_domains (
-  id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
-  provision_id UUID NOT NULL REFERENCES infra_provisions(id) ON DELETE CASCADE,
-  domain_name TEXT NOT NULL,
-  zapmail_domain_id TEXT,
-  status TEXT NOT NULL DEFAULT 'pending'
-    CHECK (status IN ('pending', 'purchasing', 'dns_pending', 'connected', 'active', 'failed')),
-  mailboxes JSONB DEFAULT '[]',
-  created_at TIMESTAMPTZ DEFAULT NOW(),
-  updated_at TIMESTAMPTZ DEFAULT NOW()
-);
-
-CREATE INDEX IF NOT EXISTS idx_infra_provisions_student ON infra_provisions(student_id);
-CREATE INDEX IF NOT EXISTS idx_infra_provisions_status ON infra_provisions(status);
-CREATE INDEX IF NOT EXISTS idx_infra_domains_provision ON infra_domains(provision_id);
-CREATE INDEX IF NOT EXISTS idx_infra_tiers_active ON infra_tiers(is_active, sort_order);
-
-INSERT INTO infra_tiers (name, slug, domain_count, mailboxes_per_domain, setup_fee_cents, monthly_fee_cents, sort_order) VALUES
-  ('Starter', 'starter', 3, 2, 9700, 4700, 0),
-  ('Growth', 'growth', 5, 2, 14700, 7700, 1),
-  ('Scale', 'scale', 10, 2, 24700, 12700, 2);
-"#;
+const SEED_SQL: &str = include_str!("fixtures/seed_migration.sql");
 
 async fn column_types(pool: &PgPool, table: &str) -> Vec<(String, String)> {
     sqlx::query(
@@ -535,12 +471,12 @@ async fn supabase_gets_rls_and_the_seed_policies() {
     let store = ready_store(&db).await;
     let rls: Vec<bool> = sqlx::query_scalar(
         "SELECT relrowsecurity FROM pg_class WHERE relname IN \
-         ('infra_tiers', 'infra_provisions', 'infra_domains', 'gtm_events')",
+         ('infra_tiers', 'infra_provisions', 'infra_domains', 'gtm_events', 'gtm_rate_limits')",
     )
     .fetch_all(&raw)
     .await
     .unwrap();
-    assert_eq!(rls, vec![true; 4]);
+    assert_eq!(rls, vec![true; 5]);
     let mut policies: Vec<String> = sqlx::query_scalar("SELECT policyname::text FROM pg_policies")
         .fetch_all(&raw)
         .await
@@ -551,6 +487,7 @@ async fn supabase_gets_rls_and_the_seed_policies() {
         [
             "Anyone can read active tiers",
             "Service role manages gtm_events",
+            "Service role manages gtm_rate_limits",
             "Service role manages infra_domains",
             "Service role manages infra_provisions",
             "Service role manages infra_tiers",
@@ -704,6 +641,213 @@ async fn the_password_is_stored_as_ciphertext_only() {
     let opened = key.open(&sealed, &p.id.to_string()).unwrap();
     assert_eq!(opened.expose_secret(), PLAINTEXT);
     assert!(key.open(&sealed, "another-provision").is_err());
+    store.close().await;
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn fencing_a_worker_whose_lease_was_stolen_cannot_write() {
+    let db = TestDb::new().await;
+    let store = ready_store(&db).await;
+    let tier = store.tier_by_slug("starter").await.unwrap();
+    let mut p = busy_provision(&tier, &SecretKey::generate());
+    p.run = Some(live_run(-1));
+    store.insert_provision(&p).await.unwrap();
+    let now = Utc::now();
+    let short = now + ChronoDuration::milliseconds(1);
+    let w1 = store.claim(p.id, "w1", now, short).await.unwrap().unwrap();
+    // w1's lease runs out (as if its process stalled); w2 takes the run over.
+    let later = short + ChronoDuration::seconds(1);
+    let w2 = store
+        .claim_due("w2", later, later + ChronoDuration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(w2.len(), 1, "an expired lease is taken over");
+    // w1 can neither renew nor save, with or without a lease; nothing it sends lands.
+    assert!(!store.renew_lease(p.id, "w1", later).await.unwrap());
+    let mut stale = p.clone();
+    stale.status = ProvisionStatus::Failed;
+    for lease in [Some(later), None] {
+        assert!(matches!(
+            store
+                .save(&stale, w1.version, &[step_event(&p, 3)], lease)
+                .await,
+            Err(StoreError::Conflict { .. })
+        ));
+    }
+    let raw = db.pool().await;
+    let (status, owner, events): (String, Option<String>, i64) = sqlx::query_as(
+        "SELECT status, lease_owner, (SELECT COUNT(*) FROM gtm_events WHERE provision_id = $1) \
+         FROM infra_provisions WHERE id = $1",
+    )
+    .bind(p.id.0)
+    .fetch_one(&raw)
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), owner.as_deref(), events),
+        ("provisioning", Some("w2"), 0)
+    );
+    // w2, the holder, writes.
+    store
+        .save(&p, w2[0].version, &[step_event(&p, 3)], None)
+        .await
+        .unwrap();
+    raw.close().await;
+    store.close().await;
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn due_runs_are_announced_with_their_id_only() {
+    use futures::StreamExt;
+    let db = TestDb::new().await;
+    let store = ready_store(&db).await;
+    let other = db.store().await; // another process's store
+    let mut wakeups = other
+        .subscribe()
+        .await
+        .unwrap()
+        .expect("PostgreSQL announces runs");
+    let tier = store.tier_by_slug("starter").await.unwrap();
+    // Not announced: no run, a run due later, a save that keeps the lease.
+    let quiet = sample_provision(&tier, "Quiet");
+    store.insert_provision(&quiet).await.unwrap();
+    let mut later = sample_provision(&tier, "Later");
+    later.run = Some(live_run(3600));
+    store.insert_provision(&later).await.unwrap();
+    // Announced: a run that becomes due now when saved without a lease (paid, retried, woken).
+    let mut paid = sample_provision(&tier, "Paid");
+    store.insert_provision(&paid).await.unwrap();
+    paid.run = Some(live_run(-1));
+    store
+        .save(
+            &paid,
+            1,
+            &[],
+            Some(Utc::now() + ChronoDuration::seconds(30)),
+        )
+        .await
+        .unwrap();
+    store.save(&paid, 2, &[], None).await.unwrap();
+    assert_eq!(wakeups.next().await, Some(paid.id));
+    // And a new provision inserted with a due run.
+    let mut fresh = sample_provision(&tier, "Fresh");
+    fresh.run = Some(live_run(-1));
+    store.insert_provision(&fresh).await.unwrap();
+    assert_eq!(wakeups.next().await, Some(fresh.id));
+    drop(wakeups);
+    other.close().await;
+    store.close().await;
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn processes_share_one_rate_budget_and_one_429_gate() {
+    use provisioning::store::PgRateLimiter;
+    use std::time::Duration;
+    use vendor_http::limit::{GENERAL, Limit, LimitSet, RateLimiter, RateLimits};
+    let db = TestDb::new().await;
+    let store = ready_store(&db).await;
+    let other = db.store().await;
+    let key = SecretString::from("agency-key-7f3a9c");
+    // 4 per hour, all usable at once; the availability bucket 2 per hour on top.
+    let limits =
+        RateLimits::new(LimitSet::new([Limit::new(4, Duration::from_secs(3600))]).with_burst(4))
+            .with_bucket(
+                "domain-availability",
+                LimitSet::new([Limit::new(3, Duration::from_secs(3600))]).with_burst(2),
+            );
+    let a = PgRateLimiter::new(&store, "zapmail", &key, limits.clone())
+        .await
+        .unwrap();
+    let b = PgRateLimiter::new(&other, "zapmail", &key, limits.clone())
+        .await
+        .unwrap();
+    let c = PgRateLimiter::new(
+        &other,
+        "zapmail",
+        &SecretString::from("another-key"),
+        limits,
+    )
+    .await
+    .unwrap();
+    // Two "processes" on one key share 4 tokens: whoever asks, the fifth must wait ~1 h.
+    assert_eq!(a.try_acquire(GENERAL).await.unwrap(), None);
+    assert_eq!(b.try_acquire(GENERAL).await.unwrap(), None);
+    b.acquire(GENERAL).await;
+    assert_eq!(a.try_acquire(GENERAL).await.unwrap(), None);
+    let wait = b.try_acquire(GENERAL).await.unwrap().expect("budget spent");
+    assert!(wait > Duration::from_secs(3000), "{wait:?}");
+    assert!(a.try_acquire(GENERAL).await.unwrap().is_some());
+    // Another key has its own budget.
+    assert_eq!(c.try_acquire(GENERAL).await.unwrap(), None);
+    // The bucket's own budget (2, with one kept as slack of 3) is shared too.
+    assert_eq!(c.try_acquire("domain-availability").await.unwrap(), None);
+    assert!(
+        c.try_acquire("domain-availability")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        c.try_acquire("domain-availability")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // A 429 seen by one process blocks the key for all, in every bucket for the general gate.
+    assert_eq!(c.blocked_until(GENERAL).await.unwrap(), None);
+    let c2 = PgRateLimiter::new(
+        &store,
+        "zapmail",
+        &SecretString::from("another-key"),
+        c.limits().clone(),
+    )
+    .await
+    .unwrap();
+    c2.penalize("domain-availability", Duration::from_secs(600))
+        .await;
+    assert!(
+        c.blocked_until("domain-availability")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        c.blocked_until(GENERAL).await.unwrap(),
+        None,
+        "a bucket's 429 blocks only it"
+    );
+    c2.penalize(GENERAL, Duration::from_secs(60)).await;
+    let until = c
+        .blocked_until(GENERAL)
+        .await
+        .unwrap()
+        .expect("blocked for all");
+    assert!(until > Utc::now() + ChronoDuration::seconds(30));
+    let wait = c.try_acquire(GENERAL).await.unwrap().expect("blocked");
+    assert!(wait > Duration::from_secs(30), "{wait:?}");
+    assert_eq!(
+        a.blocked_until(GENERAL).await.unwrap(),
+        None,
+        "other keys are not blocked"
+    );
+
+    // The raw key is stored nowhere.
+    let raw = db.pool().await;
+    let dump: Vec<String> = sqlx::query_scalar("SELECT key_hash || bucket FROM gtm_rate_limits")
+        .fetch_all(&raw)
+        .await
+        .unwrap();
+    assert_eq!(dump.len(), 4);
+    assert!(
+        dump.iter()
+            .all(|r| !r.contains("agency-key") && !r.contains("another-key"))
+    );
+    raw.close().await;
+    other.close().await;
     store.close().await;
     db.drop_db().await;
 }

@@ -99,12 +99,44 @@ pub(crate) async fn drive_claimed(
         Err(EngineError::Store(StoreError::Conflict { .. })) => return Ok(Driven::Busy),
         Err(e) => return Err(e),
     };
-    match drive_loop(&mut cx).await {
+    let id = cx.state.id;
+    // The step runs while a heartbeat renews the lease; if the lease is lost (it expired and
+    // another worker took the run), the drive stops at once, before any further vendor call.
+    let result = tokio::select! {
+        biased;
+        r = drive_loop(&mut cx) => r,
+        () = keep_lease(engine, id) => {
+            tracing::warn!(provision = %id, "lost the lease on this provision; stopping");
+            return Ok(Driven::Busy);
+        }
+    };
+    match result {
         Err(EngineError::Store(StoreError::Conflict { .. })) => {
-            tracing::warn!(provision = %cx.state.id, "lost the claim on this provision; stopping");
+            tracing::warn!(provision = %id, "lost the claim on this provision; stopping");
             Ok(Driven::Busy)
         }
         other => other,
+    }
+}
+
+/// Renew this worker's lease on `id` every third of the lease, so a long step keeps its
+/// claim. Returns only when the lease is no longer this worker's.
+async fn keep_lease(engine: &EngineInner, id: crate::model::ProvisionId) {
+    let lease = engine.config.lease;
+    let every = (lease / 3).max(Duration::from_millis(10));
+    loop {
+        tokio::time::sleep(every).await;
+        let until = Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default();
+        match engine
+            .store
+            .renew_lease(id, &engine.config.worker_id, until)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return,
+            // The store is unreachable: keep trying; the next save is fenced anyway.
+            Err(e) => tracing::warn!(provision = %id, error = %e, "could not renew the lease"),
+        }
     }
 }
 

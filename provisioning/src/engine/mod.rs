@@ -483,6 +483,12 @@ impl Engine {
         let slots = Arc::new(Semaphore::new(self.inner.config.concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
         tokio::pin!(stop);
+        // Announcements from other processes (PostgreSQL LISTEN/NOTIFY), when the store has them.
+        let mut wakeups = Wakeups::default();
+        // Listen before the first look for due runs, so nothing paid in between is missed.
+        wakeups
+            .subscribe_if_due(&*self.inner.store, self.inner.config.idle_poll)
+            .await;
         loop {
             while let Some(done) = tasks.try_join_next() {
                 if let Ok(Err(e)) = done {
@@ -527,9 +533,11 @@ impl Engine {
                 .map(|t| (t - Utc::now()).to_std().unwrap_or_default())
                 .unwrap_or(idle)
                 .min(idle);
+            wakeups.subscribe_if_due(&*self.inner.store, idle).await;
             tokio::select! {
                 _ = &mut stop => break,
                 _ = self.inner.wake.notified() => {}
+                _ = wakeups.next() => {}
                 _ = tokio::time::sleep(wait) => {}
             }
         }
@@ -645,6 +653,41 @@ impl Engine {
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
+        }
+    }
+}
+
+/// The worker loop's subscription to [`Store::subscribe`], re-made (at most once per idle
+/// poll) when its stream ends.
+#[derive(Default)]
+struct Wakeups {
+    stream: Option<crate::store::Wakeups>,
+    retry_at: Option<tokio::time::Instant>,
+}
+
+impl Wakeups {
+    async fn subscribe_if_due(&mut self, store: &dyn Store, idle: Duration) {
+        let now = tokio::time::Instant::now();
+        if self.stream.is_some() || self.retry_at.is_some_and(|t| t > now) {
+            return;
+        }
+        self.retry_at = Some(now + idle);
+        match store.subscribe().await {
+            Ok(stream) => self.stream = stream,
+            Err(e) => tracing::warn!(error = %e, "cannot listen for new runs; polling"),
+        }
+    }
+
+    /// The next announcement; pending forever without a subscription.
+    async fn next(&mut self) {
+        use futures::StreamExt;
+        match self.stream.as_mut() {
+            Some(s) => {
+                if s.next().await.is_none() {
+                    self.stream = None;
+                }
+            }
+            None => std::future::pending().await,
         }
     }
 }

@@ -264,6 +264,16 @@ async fn claims(store: &dyn Store) {
     let claim = &claims[0];
     assert_eq!(claim.version, 2, "claiming bumps the version");
 
+    // Nor the same worker again (it may be driving it): only `claim` re-takes one's own.
+    assert!(
+        store
+            .claim_due("w1", now, lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.load(due.id).await.unwrap().version, 2);
+
     // Another worker cannot take it while the lease lives.
     assert!(
         store
@@ -281,8 +291,29 @@ async fn claims(store: &dyn Store) {
         .unwrap();
     assert_eq!(v, 3);
 
-    // After expiry another worker takes over; the first one's next write is fenced off.
-    let after_expiry = lease + ChronoDuration::seconds(1);
+    // The claimer renews its lease without changing the version; nobody else can.
+    let renewed = lease + ChronoDuration::seconds(10);
+    assert!(store.renew_lease(due.id, "w1", renewed).await.unwrap());
+    assert!(!store.renew_lease(due.id, "w2", renewed).await.unwrap());
+    assert_eq!(store.load(due.id).await.unwrap().version, 3);
+    let within_renewal = lease + ChronoDuration::seconds(1);
+    assert_eq!(
+        store
+            .claim(
+                due.id,
+                "w2",
+                within_renewal,
+                within_renewal + ChronoDuration::seconds(30)
+            )
+            .await
+            .unwrap(),
+        None,
+        "a renewed lease holds past its first end"
+    );
+
+    // After expiry another worker takes over; the first one's next write is fenced off,
+    // and it cannot renew any more.
+    let after_expiry = renewed + ChronoDuration::seconds(1);
     let stolen = store
         .claim(
             due.id,
@@ -298,6 +329,7 @@ async fn claims(store: &dyn Store) {
         store.save(&due, v, &[], Some(lease)).await,
         Err(StoreError::Conflict { .. })
     ));
+    assert!(!store.renew_lease(due.id, "w1", renewed).await.unwrap());
 
     // Releasing makes it claimable again (when due).
     store.save(&due, stolen.version, &[], None).await.unwrap();

@@ -197,6 +197,21 @@ impl Store for MemoryStore {
         }))
     }
 
+    async fn renew_lease(
+        &self,
+        id: ProvisionId,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut g = self.lock();
+        let e = g.provisions.get_mut(&id).ok_or(StoreError::NotFound(id))?;
+        if e.lease_owner.as_deref() != Some(worker) {
+            return Ok(false);
+        }
+        e.lease_until = Some(lease_until);
+        Ok(true)
+    }
+
     async fn claim_due(
         &self,
         worker: &str,
@@ -208,7 +223,8 @@ impl Store for MemoryStore {
         let mut due: Vec<(DateTime<Utc>, ProvisionId)> = g
             .provisions
             .values()
-            .filter(|e| claimable(e, worker, now))
+            // Never a run under a live lease, even the worker's own (it may be driving it).
+            .filter(|e| e.lease_owner.is_none() || e.lease_until.is_none_or(|u| u <= now))
             .filter_map(|e| {
                 e.state
                     .due_at()

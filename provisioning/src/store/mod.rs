@@ -15,6 +15,8 @@ pub mod contract;
 pub mod memory;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "postgres")]
+pub mod postgres_limiter;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
@@ -30,6 +32,8 @@ use crate::progress::ProgressEvent;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
+#[cfg(feature = "postgres")]
+pub use postgres_limiter::PgRateLimiter;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
@@ -92,6 +96,9 @@ pub struct Claim {
     /// The version after claiming: the fence for the claimer's next save.
     pub version: u64,
 }
+
+/// A stream of provision ids announced by [`Store::subscribe`].
+pub type Wakeups = futures::stream::BoxStream<'static, ProvisionId>;
 
 /// A row of [`Store::list_provisions`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -182,8 +189,9 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<Claim>>;
-    /// Claim up to `limit` provisions whose run is due at `now` and not claimed by a live
-    /// worker, until `lease_until`, earliest due first. Each claim bumps the version.
+    /// Claim up to `limit` provisions whose run is due at `now` and under no live lease (not
+    /// even `worker`'s own: it may be driving the run right now), until `lease_until`,
+    /// earliest due first. Each claim bumps the version.
     async fn claim_due(
         &self,
         worker: &str,
@@ -191,8 +199,26 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         lease_until: DateTime<Utc>,
         limit: usize,
     ) -> StoreResult<Vec<Claim>>;
+    /// Extend `worker`'s claim on a provision to `lease_until` without changing its version
+    /// (the heartbeat of a long step). Returns `false`, changing nothing, when the claim is no
+    /// longer `worker`'s: released, or taken over by another worker after it expired.
+    async fn renew_lease(
+        &self,
+        id: ProvisionId,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// The earliest time any unclaimed live run is due, if any (for workers to sleep until).
     async fn next_due_at(&self) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Announcements of provisions whose run became due now (a new or woken run), by any
+    /// process, for workers to wake on at once instead of at their next timed poll.
+    ///
+    /// `None` (the default) when the backend cannot announce across processes; workers then
+    /// rely on their timed poll alone. The stream may end (e.g. its connection dropped):
+    /// subscribe again later. Items are hints, never claims.
+    async fn subscribe(&self) -> StoreResult<Option<Wakeups>> {
+        Ok(None)
+    }
     /// Events of a provision with `seq > after`, in order.
     async fn events(&self, id: ProvisionId, after: u64) -> StoreResult<Vec<StoredEvent>>;
 }

@@ -28,6 +28,14 @@
 //!   block on, or return, each other's rows) and bumps their version, which fences off a
 //!   previous claimer. [`Store::claim`] is a single `UPDATE` of the named row: it waits for a
 //!   writer holding the row (a short save) rather than skipping it, then re-checks the lease.
+//!   [`Store::renew_lease`] extends the holder's lease without bumping the version (the
+//!   engine's heartbeat while a step works).
+//! - A save that releases a run due now, or an insert of one, announces it with
+//!   `NOTIFY gtm_runs` (payload: the provision id only, delivered on commit);
+//!   [`Store::subscribe`] is a `LISTEN` on its own pooled connection. Announcements are hints:
+//!   workers still poll.
+//! - Vendor rate budgets shared by every process: [`PgRateLimiter`](super::PgRateLimiter),
+//!   in `gtm_rate_limits`.
 //!
 //! Rows the engine did not write (a seed-era provision without `state`) are listed, never
 //! claimed (`due_at` is NULL), and [`Store::load`] reports them as [`StoreError::Corrupt`].
@@ -56,10 +64,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::error::ErrorKind;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use uuid::Uuid;
 
-use super::{Claim, ProvisionSummary, Store, StoreError, StoreResult, StoredEvent, Versioned};
+use super::{
+    Claim, ProvisionSummary, Store, StoreError, StoreResult, StoredEvent, Versioned, Wakeups,
+};
 use crate::model::{CustomerId, ProvisionId, ProvisionState, ProvisionStatus, Tier, TierId};
 use crate::progress::ProgressEvent;
 
@@ -471,7 +481,31 @@ async fn find_by_customer<'e, E: sqlx::PgExecutor<'e>>(
         .transpose()
 }
 
+/// The `LISTEN/NOTIFY` channel on which new and woken runs are announced (payload: the
+/// provision id only).
+pub const CHANNEL: &str = "gtm_runs";
+
+/// Whether the state's live run is due now (a save releasing it announces it).
+fn is_due_now(state: &ProvisionState) -> bool {
+    state.due_at().is_some_and(|t| t <= Utc::now())
+}
+
+/// Announce a run on [`CHANNEL`]; delivered when the transaction commits.
+async fn notify(conn: &mut sqlx::PgConnection, id: ProvisionId) -> StoreResult<()> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(id.to_string())
+        .execute(conn)
+        .await
+        .map_err(backend("announcing a run"))?;
+    Ok(())
+}
+
 /// Claimable by `$1` (the worker) at `$2` (now): no lease, the worker's own, or expired.
+/// Free at `$2` (now): no lease, or an expired one. [`Store::claim_due`] never takes a run
+/// under a live lease, even the caller's own: the caller may be driving it right now.
+const UNLEASED: &str = "(lease_owner IS NULL OR lease_until IS NULL OR lease_until <= $2)";
+
 const CLAIMABLE: &str =
     "(lease_owner IS NULL OR lease_until IS NULL OR lease_owner = $1 OR lease_until <= $2)";
 
@@ -621,6 +655,9 @@ impl Store for PostgresStore {
                 .await);
         }
         project_domains(&mut tx, state).await?;
+        if is_due_now(state) {
+            notify(&mut tx, state.id).await?;
+        }
         tx.commit()
             .await
             .map_err(backend("committing a new provision"))?;
@@ -721,6 +758,7 @@ impl Store for PostgresStore {
         let Ok(expected_i) = i64::try_from(expected) else {
             return Err(conflict());
         };
+        let announce = lease_until.is_none() && is_due_now(state);
 
         let mut tx = self
             .pool
@@ -773,6 +811,9 @@ impl Store for PostgresStore {
             .await
             .map_err(backend("appending to gtm_events"))?;
         }
+        if announce {
+            notify(&mut tx, state.id).await?;
+        }
         tx.commit().await.map_err(backend("committing a save"))?;
         Ok(version)
     }
@@ -811,6 +852,29 @@ impl Store for PostgresStore {
         }
     }
 
+    async fn renew_lease(
+        &self,
+        id: ProvisionId,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        // The version is not bumped: the holder's next save stays fenced by its own version.
+        let done = sqlx::query(
+            "UPDATE infra_provisions SET lease_until = $1 WHERE id = $2 AND lease_owner = $3",
+        )
+        .bind(lease_until)
+        .bind(id.0)
+        .bind(worker)
+        .execute(&self.pool)
+        .await
+        .map_err(backend("renewing a lease"))?
+        .rows_affected();
+        match done {
+            0 if !exists(&self.pool, id).await? => Err(StoreError::NotFound(id)),
+            n => Ok(n > 0),
+        }
+    }
+
     async fn claim_due(
         &self,
         worker: &str,
@@ -828,7 +892,7 @@ impl Store for PostgresStore {
         let rows = sqlx::query(&format!(
             "WITH picked AS ( \
                SELECT id FROM infra_provisions \
-               WHERE due_at IS NOT NULL AND due_at <= $2 AND {CLAIMABLE} \
+               WHERE due_at IS NOT NULL AND due_at <= $2 AND {UNLEASED} \
                ORDER BY due_at, id LIMIT $4 \
                FOR UPDATE SKIP LOCKED) \
              UPDATE infra_provisions p \
@@ -877,6 +941,31 @@ impl Store for PostgresStore {
         .await
         .map_err(backend("reading due times"))?;
         row.try_get("next").map_err(backend("reading due times"))
+    }
+
+    async fn subscribe(&self) -> StoreResult<Option<Wakeups>> {
+        let mut listener = PgListener::connect_with(&self.pool)
+            .await
+            .map_err(backend("connecting to LISTEN for new runs"))?;
+        listener
+            .listen(CHANNEL)
+            .await
+            .map_err(backend("listening for new runs"))?;
+        // The stream ends when the connection drops (notices sent meanwhile are lost, so the
+        // worker polls, then subscribes again).
+        let stream = futures::stream::unfold(listener, |mut listener| async move {
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(n)) => {
+                        if let Ok(id) = n.payload().parse::<Uuid>() {
+                            return Some((ProvisionId(id), listener));
+                        }
+                    }
+                    Ok(None) | Err(_) => return None,
+                }
+            }
+        });
+        Ok(Some(Box::pin(stream)))
     }
 
     async fn events(&self, id: ProvisionId, after: u64) -> StoreResult<Vec<StoredEvent>> {

@@ -523,6 +523,10 @@ async fn exists<'e, E: sqlx::SqliteExecutor<'e>>(ex: E, id: ProvisionId) -> Stor
 }
 
 /// Claimable by `?1` (the worker) at `?2` (now): no lease, the worker's own, or expired.
+/// Free at `?2` (now): no lease, or an expired one. [`Store::claim_due`] never takes a run
+/// under a live lease, even the caller's own: the caller may be driving it right now.
+const UNLEASED: &str = "(lease_owner IS NULL OR lease_until IS NULL OR lease_until <= ?2)";
+
 const CLAIMABLE: &str =
     "(lease_owner IS NULL OR lease_until IS NULL OR lease_owner = ?1 OR lease_until <= ?2)";
 
@@ -828,6 +832,29 @@ impl Store for SqliteStore {
         }
     }
 
+    async fn renew_lease(
+        &self,
+        id: ProvisionId,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        // The version is not bumped: the holder's next save stays fenced by its own version.
+        let done = sqlx::query(
+            "UPDATE infra_provisions SET lease_until = ?1 WHERE id = ?2 AND lease_owner = ?3",
+        )
+        .bind(ts(lease_until))
+        .bind(id.to_string())
+        .bind(worker)
+        .execute(&self.pool)
+        .await
+        .map_err(backend("renewing a lease"))?
+        .rows_affected();
+        match done {
+            0 if !exists(&self.pool, id).await? => Err(StoreError::NotFound(id)),
+            n => Ok(n > 0),
+        }
+    }
+
     async fn claim_due(
         &self,
         worker: &str,
@@ -844,7 +871,7 @@ impl Store for SqliteStore {
         let rows = sqlx::query(&format!(
             "UPDATE infra_provisions SET lease_owner = ?1, lease_until = ?3, version = version + 1 \
              WHERE id IN (SELECT id FROM infra_provisions \
-                          WHERE due_at IS NOT NULL AND due_at <= ?2 AND {CLAIMABLE} \
+                          WHERE due_at IS NOT NULL AND due_at <= ?2 AND {UNLEASED} \
                           ORDER BY due_at, id LIMIT ?4) \
              RETURNING id, version, due_at"
         ))
