@@ -477,6 +477,7 @@ impl Engine {
         let slots = Arc::new(Semaphore::new(self.inner.config.concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
         tokio::pin!(stop);
+        let mut round: u64 = 0;
         loop {
             while let Some(done) = tasks.try_join_next() {
                 if let Ok(Err(e)) = done {
@@ -489,11 +490,12 @@ impl Engine {
                 let now = Utc::now();
                 let lease =
                     now + chrono::Duration::from_std(self.inner.config.lease).unwrap_or_default();
-                let claims = self
-                    .inner
-                    .store
-                    .claim_due(&self.inner.config.worker_id, now, lease, free)
-                    .await?;
+                // A fresh owner name per round: a run this loop is still driving holds a
+                // live lease under an earlier name, so it is not claimed a second time
+                // (which would fence out the drive in progress and repeat its step).
+                round += 1;
+                let owner = format!("{}#{round}", self.inner.config.worker_id);
+                let claims = self.inner.store.claim_due(&owner, now, lease, free).await?;
                 claimed = claims.len();
                 for claim in claims {
                     let permit = slots.clone().acquire_owned().await.expect("semaphore open");
