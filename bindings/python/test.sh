@@ -43,8 +43,8 @@ say "mypy.stubtest"
 (cd "$work" && "$venv_py" -m mypy.stubtest gtm_infra._native)
 
 say "mypy on the package and the example"
-(cd "$work" && "$venv_py" -m mypy --strict --no-incremental --cache-dir=/dev/null \
-    -p gtm_infra "$root/examples/python/quickstart.py")
+(cd "$work" && "$venv_py" -m mypy --strict --no-incremental --cache-dir=/dev/null -p gtm_infra \
+    && "$venv_py" -m mypy --strict --no-incremental --cache-dir=/dev/null "$root/examples/python/quickstart.py")
 
 say "pytest"
 (cd "$here" && "$venv_py" -m pytest -q -p no:cacheprovider tests "$@")

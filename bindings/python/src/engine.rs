@@ -148,8 +148,15 @@ struct Inner {
 /// The provisioning engine (see `gtm_infra.Engine`).
 #[pyclass(frozen, module = "gtm_infra._native")]
 pub struct Engine {
-    inner: Inner,
+    // `None` only while being dropped (see `Drop`).
+    inner: Option<Inner>,
     describe: String,
+}
+
+impl Engine {
+    fn inner(&self) -> Inner {
+        self.inner.clone().expect("engine used while being dropped")
+    }
 }
 
 static ENGINES: AtomicU64 = AtomicU64::new(0);
@@ -221,11 +228,11 @@ async fn open(spec: EngineSpec) -> Outcome<Engine> {
         .await?;
     ENGINES.fetch_add(1, Ordering::Relaxed);
     Ok(Engine {
-        inner: Inner {
+        inner: Some(Inner {
             engine,
             hub,
             checker,
-        },
+        }),
         describe: format!(
             "Engine(store={:?}, worker_id={worker:?})",
             describe_store(&url)
@@ -383,12 +390,13 @@ impl Drop for Engine {
     fn drop(&mut self) {
         // Database pools and clients belong to the runtime: release them there (and never
         // touch the runtime in a forked child).
-        let inner = self.inner.clone();
-        match crate::runtime::runtime() {
-            Ok(rt) => {
-                rt.spawn(async move { drop(inner) });
+        if let Some(inner) = self.inner.take() {
+            match crate::runtime::runtime() {
+                Ok(rt) => {
+                    rt.spawn(async move { drop(inner) });
+                }
+                Err(_) => std::mem::forget(inner),
             }
-            Err(_) => std::mem::forget(inner),
         }
     }
 }
@@ -417,7 +425,7 @@ impl Engine {
             .transpose()
             .map_err(|f| f.into_pyerr(py))?;
         Ok(EventStream {
-            rx: Arc::new(tokio::sync::Mutex::new(self.inner.hub.subscribe(only))),
+            rx: Arc::new(tokio::sync::Mutex::new(self.inner().hub.subscribe(only))),
         })
     }
 
@@ -434,18 +442,18 @@ impl Engine {
             Some(callback) => {
                 let only = pid(&provision_id).map_err(|f| f.into_pyerr(py))?;
                 Some(Progress {
-                    events: self.inner.hub.subscribe(Some(only)),
+                    events: self.inner().hub.subscribe(Some(only)),
                     callback,
                 })
             }
             None => None,
         };
-        wait(py, self.inner.clone().run(provision_id), progress)
+        wait(py, self.inner().run(provision_id), progress)
     }
 
     /// `run`, as an awaitable (progress: see `subscribe`).
     fn run_async<'py>(&self, py: Python<'py>, provision_id: String) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.inner.clone().run(provision_id))
+        awaitable(py, self.inner().run(provision_id))
     }
 
     /// Run every due provision until `stop` is set; `on_progress(json)` for every event.
@@ -457,10 +465,10 @@ impl Engine {
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<()> {
         let progress = on_progress.map(|callback| Progress {
-            events: self.inner.hub.subscribe(None),
+            events: self.inner().hub.subscribe(None),
             callback,
         });
-        wait(py, self.inner.clone().worker(stop), progress)
+        wait(py, self.inner().worker(stop), progress)
     }
 
     /// `run_worker`, as an awaitable.
@@ -469,25 +477,21 @@ impl Engine {
         py: Python<'py>,
         stop: Py<StopSignal>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.inner.clone().worker(stop))
+        awaitable(py, self.inner().worker(stop))
     }
 
     fn create_provision(&self, py: Python<'_>, spec: String) -> PyResult<String> {
-        wait(py, self.inner.clone().create(spec), None)
+        wait(py, self.inner().create(spec), None)
     }
     fn create_provision_async<'py>(
         &self,
         py: Python<'py>,
         spec: String,
     ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.inner.clone().create(spec))
+        awaitable(py, self.inner().create(spec))
     }
     fn mark_paid(&self, py: Python<'_>, provision_id: String, payment: String) -> PyResult<String> {
-        wait(
-            py,
-            self.inner.clone().mark_paid(provision_id, payment),
-            None,
-        )
+        wait(py, self.inner().mark_paid(provision_id, payment), None)
     }
     fn mark_paid_async<'py>(
         &self,
@@ -495,37 +499,37 @@ impl Engine {
         provision_id: String,
         payment: String,
     ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.inner.clone().mark_paid(provision_id, payment))
+        awaitable(py, self.inner().mark_paid(provision_id, payment))
     }
     fn status(&self, py: Python<'_>, provision_id: String) -> PyResult<String> {
-        wait(py, self.inner.clone().status(provision_id), None)
+        wait(py, self.inner().status(provision_id), None)
     }
     fn status_async<'py>(
         &self,
         py: Python<'py>,
         provision_id: String,
     ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.inner.clone().status(provision_id))
+        awaitable(py, self.inner().status(provision_id))
     }
     fn step(&self, py: Python<'_>, provision_id: String) -> PyResult<Option<String>> {
-        wait(py, self.inner.clone().step(provision_id), None)
+        wait(py, self.inner().step(provision_id), None)
     }
     fn step_async<'py>(
         &self,
         py: Python<'py>,
         provision_id: String,
     ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.inner.clone().step(provision_id))
+        awaitable(py, self.inner().step(provision_id))
     }
     fn retry(&self, py: Python<'_>, provision_id: String) -> PyResult<String> {
-        wait(py, self.inner.clone().retry(provision_id), None)
+        wait(py, self.inner().retry(provision_id), None)
     }
     fn retry_async<'py>(
         &self,
         py: Python<'py>,
         provision_id: String,
     ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.inner.clone().retry(provision_id))
+        awaitable(py, self.inner().retry(provision_id))
     }
     fn confirm_not_purchased(
         &self,
@@ -535,9 +539,7 @@ impl Engine {
     ) -> PyResult<Vec<String>> {
         wait(
             py,
-            self.inner
-                .clone()
-                .confirm_not_purchased(provision_id, domains),
+            self.inner().confirm_not_purchased(provision_id, domains),
             None,
         )
     }
@@ -549,29 +551,27 @@ impl Engine {
     ) -> PyResult<Bound<'py, PyAny>> {
         awaitable(
             py,
-            self.inner
-                .clone()
-                .confirm_not_purchased(provision_id, domains),
+            self.inner().confirm_not_purchased(provision_id, domains),
         )
     }
     fn tiers(&self, py: Python<'_>, include_inactive: bool) -> PyResult<String> {
-        wait(py, self.inner.clone().tiers(include_inactive), None)
+        wait(py, self.inner().tiers(include_inactive), None)
     }
     fn tiers_async<'py>(
         &self,
         py: Python<'py>,
         include_inactive: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.inner.clone().tiers(include_inactive))
+        awaitable(py, self.inner().tiers(include_inactive))
     }
     fn create_tier(&self, py: Python<'_>, spec: String) -> PyResult<String> {
-        wait(py, self.inner.clone().create_tier(spec), None)
+        wait(py, self.inner().create_tier(spec), None)
     }
     fn create_tier_async<'py>(&self, py: Python<'py>, spec: String) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.inner.clone().create_tier(spec))
+        awaitable(py, self.inner().create_tier(spec))
     }
     fn update_tier(&self, py: Python<'_>, tier_id: String, spec: String) -> PyResult<String> {
-        wait(py, self.inner.clone().update_tier(tier_id, spec), None)
+        wait(py, self.inner().update_tier(tier_id, spec), None)
     }
     fn update_tier_async<'py>(
         &self,
@@ -579,30 +579,30 @@ impl Engine {
         tier_id: String,
         spec: String,
     ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.inner.clone().update_tier(tier_id, spec))
+        awaitable(py, self.inner().update_tier(tier_id, spec))
     }
     fn deactivate_tier(&self, py: Python<'_>, tier_id: String) -> PyResult<String> {
-        wait(py, self.inner.clone().deactivate_tier(tier_id), None)
+        wait(py, self.inner().deactivate_tier(tier_id), None)
     }
     fn deactivate_tier_async<'py>(
         &self,
         py: Python<'py>,
         tier_id: String,
     ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.inner.clone().deactivate_tier(tier_id))
+        awaitable(py, self.inner().deactivate_tier(tier_id))
     }
     fn check_availability(&self, py: Python<'_>, names: Vec<String>) -> PyResult<String> {
-        wait(py, self.inner.clone().check(names), None)
+        wait(py, self.inner().check(names), None)
     }
     fn check_availability_async<'py>(
         &self,
         py: Python<'py>,
         names: Vec<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.inner.clone().check(names))
+        awaitable(py, self.inner().check(names))
     }
     fn quote(&self, py: Python<'_>, tier: String, domains: Vec<String>) -> PyResult<String> {
-        wait(py, self.inner.clone().quote(tier, domains), None)
+        wait(py, self.inner().quote(tier, domains), None)
     }
     fn quote_async<'py>(
         &self,
@@ -610,20 +610,20 @@ impl Engine {
         tier: String,
         domains: Vec<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(py, self.inner.clone().quote(tier, domains))
+        awaitable(py, self.inner().quote(tier, domains))
     }
 
     /// The engine's Zapmail client.
     fn zapmail(&self) -> ZapmailClient {
-        ZapmailClient::wrap(self.inner.engine.clients().zapmail.clone())
+        ZapmailClient::wrap(self.inner().engine.clients().zapmail.clone())
     }
     /// The engine's PlusVibe client.
     fn plusvibe(&self) -> PlusVibeClient {
-        PlusVibeClient::wrap(self.inner.engine.clients().plusvibe.clone())
+        PlusVibeClient::wrap(self.inner().engine.clients().plusvibe.clone())
     }
     /// The engine's HeyReach client.
     fn heyreach(&self) -> HeyReachClient {
-        HeyReachClient::wrap(self.inner.engine.clients().heyreach.clone())
+        HeyReachClient::wrap(self.inner().engine.clients().heyreach.clone())
     }
 
     fn __repr__(&self) -> String {

@@ -14,7 +14,7 @@ import pytest
 
 import gtm_infra as gi
 
-from conftest import request_for
+from conftest import FAST, request_for
 
 
 class Boom(Exception):
@@ -69,7 +69,7 @@ async def test_cancelling_a_task_stops_waiting_cleanly(tmp_path: Path, secret_ke
     loop = asyncio.get_running_loop()
     loop_errors: list[dict[str, Any]] = []
     loop.set_exception_handler(lambda _loop, ctx: loop_errors.append(ctx))
-    async with gi.Simulators(latency=0.05) as sims:
+    async with gi.Simulators(latency=0.05, rate_limits=FAST) as sims:
         engine = await gi.AsyncEngine.open(
             store=str(tmp_path / "c.db"), secret_key=secret_key,
             vendors=sims.vendors(), settings=sims.engine_settings(),
@@ -125,7 +125,7 @@ async def test_async_worker_stops_on_signal(async_engine: gi.AsyncEngine) -> Non
 
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals need the main thread")
 def test_ctrl_c_interrupts_a_sync_wait(tmp_path: Path, secret_key: str) -> None:
-    with gi.Simulators(latency=0.05) as sims:
+    with gi.Simulators(latency=0.05, rate_limits=FAST) as sims:
         engine = gi.Engine.open(
             store=str(tmp_path / "i.db"), secret_key=secret_key,
             vendors=sims.vendors(), settings=sims.engine_settings(),

@@ -1,5 +1,26 @@
 # Stubs of the private native module (kept honest by `python -m mypy.stubtest`).
-from typing import Any, Callable
+from typing import Any, Callable, final
+
+__all__ = [
+    "HeyReachClient",
+    "PlusVibeClient",
+    "ZapmailClient",
+    "Engine",
+    "EventStream",
+    "StopSignal",
+    "Simulators",
+    "version",
+    "step_names",
+    "suggest_domains",
+    "validate_patterns",
+    "preview",
+    "sender_names",
+    "generate_secret_key",
+    "sample_billing",
+    "_reference_provision",
+    "_check_secret_key",
+]
+
 
 def version() -> str: ...
 def step_names() -> list[str]: ...
@@ -12,16 +33,19 @@ def sample_billing() -> str: ...
 def _reference_provision(sims: Simulators, store: str, request: str) -> str: ...
 def _check_secret_key(key: str) -> bool: ...
 
+@final
 class EventStream:
     def next_async(self) -> Any: ...
     def try_next(self) -> str | None: ...
     def close(self) -> None: ...
 
+@final
 class StopSignal:
     def __new__(cls) -> StopSignal: ...
     def set(self) -> None: ...
     def is_set(self) -> bool: ...
 
+@final
 class Engine:
     @staticmethod
     def open(spec: str) -> Engine: ...
@@ -60,6 +84,7 @@ class Engine:
     def plusvibe(self) -> PlusVibeClient: ...
     def heyreach(self) -> HeyReachClient: ...
 
+@final
 class Simulators:
     @staticmethod
     def start(spec: str) -> Simulators: ...
@@ -82,6 +107,7 @@ class Simulators:
     def mailboxes_created_for(self, domain: str) -> int: ...
     def workspaces_created(self) -> int: ...
 
+@final
 class ZapmailClient:
     def __new__(cls, spec: str) -> ZapmailClient: ...
     @property
@@ -107,6 +133,7 @@ class ZapmailClient:
     def list_mailboxes(self, workspace_id: str | None, contains: str | None) -> str: ...
     def list_mailboxes_async(self, workspace_id: str | None, contains: str | None) -> Any: ...
 
+@final
 class PlusVibeClient:
     def __new__(cls, spec: str) -> PlusVibeClient: ...
     @property
@@ -118,6 +145,7 @@ class PlusVibeClient:
     def list_accounts(self, workspace_id: str) -> str: ...
     def list_accounts_async(self, workspace_id: str) -> Any: ...
 
+@final
 class HeyReachClient:
     def __new__(cls, spec: str) -> HeyReachClient: ...
     @property

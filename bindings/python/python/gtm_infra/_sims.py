@@ -36,6 +36,7 @@ class Simulators:
         wallet_balance: str | None = None,
         taken_domains: list[str] | None = None,
     ) -> None:
+        self._rate_limits: RateLimits = rate_limits
         self._spec = json.dumps(
             {
                 "latency": latency,
@@ -100,7 +101,7 @@ class Simulators:
         """Whether they are running."""
         return self._n is not None and self._n.running
 
-    def _native(self) -> _native.Simulators:
+    def _sim(self) -> _native.Simulators:
         if self._n is None:
             raise RuntimeError("the simulators are not started: use start() or a with block")
         return self._n
@@ -108,7 +109,7 @@ class Simulators:
     # ---------------------------------------------------------------- endpoints
 
     def _endpoint(self, vendor: str) -> SimulatorEndpoint:
-        self._native()
+        self._sim()
         i = self._info[vendor]
         return SimulatorEndpoint(base_url=i["base_url"], api_key=i["api_key"])
 
@@ -130,24 +131,31 @@ class Simulators:
     @property
     def plusvibe_agency_workspace_id(self) -> str:
         """The simulated agency's PlusVibe workspace."""
-        self._native()
+        self._sim()
         return str(self._info["plusvibe"]["agency_workspace_id"])
 
     def vendors(self, **overrides: Any) -> Vendors:
-        """Vendor settings pointed at the simulators (fast retries; ``overrides`` apply to
-        all three, e.g. ``max_attempts=1``)."""
+        """Vendor settings pointed at the simulators: their test keys, the rate limits
+        they enforce, fast retries; ``overrides`` apply to all three (e.g.
+        ``max_attempts=1``)."""
+
         def cfg(v: str) -> VendorConfig:
             e = self._endpoint(v)
-            return VendorConfig(
-                **{"api_key": e.api_key, "base_url": e.base_url, "fast_retries": True, "timeout": 5.0, **overrides}
-            )
+            base: dict[str, Any] = {
+                "api_key": e.api_key,
+                "base_url": e.base_url,
+                "fast_retries": True,
+                "timeout": 5.0,
+                "rate_limits": self._rate_limits,
+            }
+            return VendorConfig(**{**base, **overrides})
 
         return Vendors(zapmail=cfg("zapmail"), plusvibe=cfg("plusvibe"), heyreach=cfg("heyreach"))
 
     def engine_settings(self, **overrides: Any) -> EngineSettings:
         """Engine settings for the simulators: short schedules, sample billing details,
         the simulated PlusVibe partner provider."""
-        self._native()
+        self._sim()
         base: dict[str, Any] = {
             "fast": True,
             "zapmail_billing": json.loads(_native.sample_billing()),
@@ -161,46 +169,46 @@ class Simulators:
 
     def journal(self, vendor: Vendor) -> list[JournalEntry]:
         """Every request ``vendor``'s simulator received, in order."""
-        return [JournalEntry._from_dict(e) for e in json.loads(self._native().journal(vendor))]
+        return [JournalEntry._from_dict(e) for e in json.loads(self._sim().journal(vendor))]
 
     def inject_fault(self, vendor: Vendor, route: str, fault: str | dict[str, Any], times: int = 1) -> None:
         """Make the next ``times`` calls to ``route`` (e.g. ``"POST /v2/domains/buy"``, or
         ``"*"``) fail. ``fault``: ``{"status": 500}``, ``{"rate_limited": seconds}``,
         ``"timeout"``, ``"drop"``, ``"malformed"``, ``{"error_in_200": 400}`` or
         ``{"apply_then": "timeout" | "drop" | status}`` (applied, answer lost)."""
-        self._native().inject_fault(vendor, route, json.dumps(fault), times)
+        self._sim().inject_fault(vendor, route, json.dumps(fault), times)
 
     def clear_faults(self, vendor: Vendor) -> None:
         """Remove ``vendor``'s scripted faults."""
-        self._native().clear_faults(vendor)
+        self._sim().clear_faults(vendor)
 
     def wallet_balance(self) -> str:
         """The Zapmail wallet balance (USD, exact text)."""
-        return self._native().wallet_balance()
+        return self._sim().wallet_balance()
 
     def set_wallet_balance(self, usd: str) -> None:
         """Set the Zapmail wallet balance (USD, e.g. ``"1.00"``)."""
-        self._native().set_wallet_balance(str(usd))
+        self._sim().set_wallet_balance(str(usd))
 
     def mark_taken(self, names: list[str]) -> None:
         """Mark domain names as registered elsewhere."""
-        self._native().mark_taken(list(names))
+        self._sim().mark_taken(list(names))
 
     def domains_bought(self, domain: str) -> int:
         """Times ``domain`` was bought (paid and created)."""
-        return self._native().domains_bought(domain)
+        return self._sim().domains_bought(domain)
 
     def purchase_calls_for(self, domain: str) -> int:
         """Purchase calls that named ``domain``."""
-        return self._native().purchase_calls_for(domain)
+        return self._sim().purchase_calls_for(domain)
 
     def mailboxes_created_for(self, domain: str) -> int:
         """Mailboxes created on ``domain``."""
-        return self._native().mailboxes_created_for(domain)
+        return self._sim().mailboxes_created_for(domain)
 
     def workspaces_created(self) -> int:
         """Zapmail workspaces created through the API."""
-        return self._native().workspaces_created()
+        return self._sim().workspaces_created()
 
     def __repr__(self) -> str:
         if self._n is None:
