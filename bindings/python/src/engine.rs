@@ -65,6 +65,7 @@ impl ProgressSink for HubSink {
 #[pyclass(frozen, module = "gtm_infra._native")]
 pub struct EventStream {
     rx: Arc<tokio::sync::Mutex<UnboundedReceiver<String>>>,
+    closed: Arc<(AtomicBool, Notify)>,
 }
 
 #[pymethods]
@@ -72,10 +73,21 @@ impl EventStream {
     /// The next event, or `None` once the stream is closed.
     fn next_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let rx = self.rx.clone();
-        awaitable(py, async move { Ok(rx.lock().await.recv().await) })
+        let closed = self.closed.clone();
+        awaitable(py, async move {
+            let woken = closed.1.notified();
+            if closed.0.load(Ordering::SeqCst) {
+                return Ok(None);
+            }
+            let mut rx = rx.lock().await;
+            tokio::select! {
+                ev = rx.recv() => Ok(ev),
+                () = woken => Ok(None),
+            }
+        })
     }
 
-    /// The next event if one is queued (never waits).
+    /// The next event if one is queued (never waits; still works after `close`).
     fn try_next(&self) -> Option<String> {
         self.rx
             .try_lock()
@@ -83,11 +95,11 @@ impl EventStream {
             .and_then(|mut rx| rx.try_recv().ok())
     }
 
-    /// Stop receiving.
+    /// Stop waiting: a pending and every later `next_async` answers `None` (queued events
+    /// stay readable with `try_next`).
     fn close(&self) {
-        if let Ok(mut rx) = self.rx.try_lock() {
-            rx.close();
-        }
+        self.closed.0.store(true, Ordering::SeqCst);
+        self.closed.1.notify_waiters();
     }
 
     fn __repr__(&self) -> &'static str {
@@ -426,6 +438,7 @@ impl Engine {
             .map_err(|f| f.into_pyerr(py))?;
         Ok(EventStream {
             rx: Arc::new(tokio::sync::Mutex::new(self.inner().hub.subscribe(only))),
+            closed: Arc::new((AtomicBool::new(false), Notify::new())),
         })
     }
 

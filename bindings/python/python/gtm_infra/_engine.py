@@ -134,7 +134,14 @@ async def _with_progress(work: Awaitable[Any], stream: Any, on_progress: Progres
                 if text is not None:
                     await deliver(text)
                 continue
-            # The work is done: every event it emitted is queued already.
+            # The work is done and every event it emitted is queued: wake the pending
+            # read (it may hold one), then deliver the rest in order.
+            stream.close()
+            if nxt is not None:
+                text = await nxt
+                nxt = None
+                if text is not None:
+                    await deliver(text)
             while (text := stream.try_next()) is not None:
                 await deliver(text)
             return task.result()

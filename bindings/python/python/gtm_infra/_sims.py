@@ -194,6 +194,10 @@ class Simulators:
         """Mark domain names as registered elsewhere."""
         self._sim().mark_taken(list(names))
 
+    def complete_transitions(self) -> None:
+        """Finish every pending Zapmail transition (domains, mailboxes, exports) now."""
+        self._sim().complete_transitions()
+
     def domains_bought(self, domain: str) -> int:
         """Times ``domain`` was bought (paid and created)."""
         return self._sim().domains_bought(domain)
