@@ -46,6 +46,12 @@ say "mypy on the package and the example"
 (cd "$work" && "$venv_py" -m mypy --strict --no-incremental --cache-dir=/dev/null -p gtm_infra \
     && "$venv_py" -m mypy --strict --no-incremental --cache-dir=/dev/null "$root/examples/python/quickstart.py")
 
+say "example (sync and asyncio)"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+"$venv_py" "$root/examples/python/quickstart.py" "$tmp/sync.db" | tail -n 3
+"$venv_py" "$root/examples/python/quickstart.py" "$tmp/async.db" --async | tail -n 3
+
 say "pytest"
 (cd "$here" && "$venv_py" -m pytest -q -p no:cacheprovider tests "$@")
 
