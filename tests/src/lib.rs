@@ -482,7 +482,11 @@ pub struct Duplicates {
     pub zapmail_workspaces: usize,
     /// PlusVibe workspaces created beyond one per provision.
     pub plusvibe_workspaces: usize,
-    /// PlusVibe client logins created beyond one per provision.
+    /// PlusVibe client logins beyond one per provision: creations not matched by a deletion.
+    /// A login whose creation answer was lost (a crash between PlusVibe's answer and the
+    /// save) is replaced, delete then create, because PlusVibe shows its generated password
+    /// only once; that replacement leaves one login and costs nothing, so it is not counted
+    /// here (see [`Duplicates::client_replacements`]).
     pub plusvibe_clients: usize,
     /// HeyReach lists created beyond one per provision.
     pub heyreach_lists: usize,
@@ -517,10 +521,10 @@ impl Duplicates {
                 .journal()
                 .applied(plusvibe::mock::routes::CREATE_WORKSPACE),
         );
+        let pv = sims.plusvibe.journal();
         d.plusvibe_clients = over(
-            sims.plusvibe
-                .journal()
-                .applied(plusvibe::mock::routes::CREATE_CLIENT),
+            pv.applied(plusvibe::mock::routes::CREATE_CLIENT)
+                .saturating_sub(pv.applied(plusvibe::mock::routes::DELETE_CLIENT)),
         );
         d.heyreach_lists = over(
             sims.heyreach
@@ -528,6 +532,13 @@ impl Duplicates {
                 .applied(heyreach::mock::routes::CREATE_LIST),
         );
         d
+    }
+
+    /// PlusVibe client logins replaced (deleted by the engine to create a new one), in `sims`.
+    pub fn client_replacements(sims: &Simulators) -> usize {
+        sims.plusvibe
+            .journal()
+            .applied(plusvibe::mock::routes::DELETE_CLIENT)
     }
 
     /// Whether nothing was created twice.

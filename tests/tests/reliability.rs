@@ -136,13 +136,16 @@ async fn install_gate(fleet: &Fleet) {
 async fn wait_fast(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + LIMIT;
     while !check() {
-        assert!(tokio::time::Instant::now() < deadline, "gave up waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
 
 /// One lane: calibrate, then run `trials` (global trial numbers) one after another.
-async fn lane(lane: usize, trials: Vec<usize>, base: u64) -> Vec<Trial> {
+async fn lane(lane: usize, trials: Vec<usize>, base: u64) -> (Vec<Trial>, usize) {
     let bin = env!("CARGO_BIN_EXE_gtm-test-worker");
     let mut fleet = Fleet::start(RATE_SCALE, bin).await;
     fleet.settings.lease = LEASE;
@@ -223,7 +226,10 @@ async fn lane(lane: usize, trials: Vec<usize>, base: u64) -> Vec<Trial> {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
             let r0 = fleet.requests();
-            wait_fast(&format!("{ctx}: {j} requests"), || fleet.requests() >= r0 + j).await;
+            wait_fast(&format!("{ctx}: {j} requests"), || {
+                fleet.requests() >= r0 + j
+            })
+            .await;
             j
         };
         worker.kill();
@@ -269,9 +275,15 @@ async fn lane(lane: usize, trials: Vec<usize>, base: u64) -> Vec<Trial> {
         fleet.enqueued.len() * 6,
         "lane {lane}: six mailboxes per provision (seed {base})"
     );
+    assert_eq!(
+        fleet.sims.plusvibe.clients().len(),
+        fleet.enqueued.len(),
+        "lane {lane}: one live PlusVibe login per provision (seed {base})"
+    );
+    let replaced = gtm_system_tests::Duplicates::client_replacements(&fleet.sims);
     drop(gate);
     fleet.finish().await;
-    done
+    (done, replaced)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -292,9 +304,13 @@ async fn killed_workers_resume_every_step_without_duplicates() {
         })
         .collect();
     let mut all = Vec::new();
+    let mut replaced = 0;
     for l in lanes {
         match l.await {
-            Ok(t) => all.extend(t),
+            Ok((t, r)) => {
+                all.extend(t);
+                replaced += r;
+            }
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
     }
@@ -302,14 +318,19 @@ async fn killed_workers_resume_every_step_without_duplicates() {
 
     let mut coverage: BTreeMap<String, usize> = BTreeMap::new();
     for t in &all {
-        let landed = t.landed.map_or("complete".to_string(), |s| format!("{s:02}"));
+        let landed = t
+            .landed
+            .map_or("complete".to_string(), |s| format!("{s:02}"));
         eprintln!(
             "trial {:2} seed {:20} aimed at step {:2} +{} requests: landed in {landed}",
             t.trial, t.seed, t.target, t.offset
         );
         *coverage.entry(landed).or_default() += 1;
     }
-    eprintln!("reliability: kills per step landed {coverage:?}");
+    eprintln!(
+        "reliability: kills per step landed {coverage:?}; PlusVibe logins replaced after a \
+         lost creation answer: {replaced}"
+    );
     assert_eq!(all.len(), trials);
     if trials >= DEFAULT_TRIALS {
         for s in 1..=STEPS {
