@@ -16,8 +16,20 @@
 //! each kill landed in is read from the store (`provisioning_log`) after the kill, and the
 //! suite asserts that the kills covered all ten steps.
 //!
+//! A kill aimed at a step lands there or later (the step may make fewer requests than in the
+//! calibration, or finish before the signal lands; a few kills land after completion): the
+//! coverage is of where kills landed, not where they were aimed.
+//!
 //! The worker that resumed trial `t` is the one killed in trial `t + 1`, so every kill is of
 //! a process that itself took runs over from a dead one.
+//!
+//! A kill between PlusVibe's answer to the client-login creation and the save of its
+//! generated password (shown only once) makes the resuming worker replace that login
+//! (delete, then create): one login remains and nothing is paid, so [`Duplicates`] counts
+//! logins net of deletions; the suite prints how many were replaced and checks one live
+//! login per provision.
+//!
+//! [`Duplicates`]: gtm_system_tests::Duplicates
 //!
 //! Replay: `GTM_RELIABILITY_SEED=<seed>` (printed on start and in every failure) and
 //! `GTM_RELIABILITY_TRIALS=<n>` (default 50). Timing still varies from run to run, so a
