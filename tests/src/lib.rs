@@ -420,6 +420,44 @@ impl Fleet {
             + self.sims.heyreach.journal().rate_limited()
     }
 
+    /// Requests the three simulators received so far, whatever their outcome (the sum of
+    /// their journals' lengths). With one provision in flight at a time, the growth of this
+    /// count is that provision's vendor calls: the reliability suite kills a worker when it
+    /// reaches a seeded value.
+    pub fn requests(&self) -> usize {
+        self.sims.zapmail.journal().len()
+            + self.sims.plusvibe.journal().len()
+            + self.sims.heyreach.journal().len()
+    }
+
+    /// Where provision `id` stands in the store: the number (1 to 10) of its first step not
+    /// `completed` in the seed's `provisioning_log`, or `None` once every step is completed.
+    /// Read after a kill, it is the step the kill landed in.
+    pub async fn current_step(&self, id: ProvisionId) -> Option<u32> {
+        let log: serde_json::Value =
+            sqlx::query_scalar("SELECT provisioning_log FROM infra_provisions WHERE id = $1")
+                .bind(id.0)
+                .fetch_one(self.store.pool())
+                .await
+                .expect("read provisioning_log");
+        log.as_array()
+            .expect("provisioning_log is an array")
+            .iter()
+            .find(|s| s["status"] != "completed")
+            .map(|s| {
+                u32::try_from(s["step"].as_u64().expect("step number")).expect("step fits u32")
+            })
+    }
+
+    /// The status (`infra_provisions.status`) of provision `id`.
+    pub async fn status(&self, id: ProvisionId) -> String {
+        sqlx::query_scalar("SELECT status FROM infra_provisions WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(self.store.pool())
+            .await
+            .expect("read status")
+    }
+
     /// Close the connections and drop the database.
     pub async fn finish(self) {
         self.store.close().await;
@@ -444,7 +482,11 @@ pub struct Duplicates {
     pub zapmail_workspaces: usize,
     /// PlusVibe workspaces created beyond one per provision.
     pub plusvibe_workspaces: usize,
-    /// PlusVibe client logins created beyond one per provision.
+    /// PlusVibe client logins beyond one per provision: creations not matched by a deletion.
+    /// A login whose creation answer was lost (a crash between PlusVibe's answer and the
+    /// save) is replaced, delete then create, because PlusVibe shows its generated password
+    /// only once; that replacement leaves one login and costs nothing, so it is not counted
+    /// here (see [`Duplicates::client_replacements`]).
     pub plusvibe_clients: usize,
     /// HeyReach lists created beyond one per provision.
     pub heyreach_lists: usize,
@@ -479,10 +521,10 @@ impl Duplicates {
                 .journal()
                 .applied(plusvibe::mock::routes::CREATE_WORKSPACE),
         );
+        let pv = sims.plusvibe.journal();
         d.plusvibe_clients = over(
-            sims.plusvibe
-                .journal()
-                .applied(plusvibe::mock::routes::CREATE_CLIENT),
+            pv.applied(plusvibe::mock::routes::CREATE_CLIENT)
+                .saturating_sub(pv.applied(plusvibe::mock::routes::DELETE_CLIENT)),
         );
         d.heyreach_lists = over(
             sims.heyreach
@@ -490,6 +532,13 @@ impl Duplicates {
                 .applied(heyreach::mock::routes::CREATE_LIST),
         );
         d
+    }
+
+    /// PlusVibe client logins replaced (deleted by the engine to create a new one), in `sims`.
+    pub fn client_replacements(sims: &Simulators) -> usize {
+        sims.plusvibe
+            .journal()
+            .applied(plusvibe::mock::routes::DELETE_CLIENT)
     }
 
     /// Whether nothing was created twice.
