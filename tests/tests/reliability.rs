@@ -10,7 +10,8 @@
 //! `t` then targets step `t % 10 + 1` (stratified, so every step is aimed at) and kills the
 //! worker after a seeded number `j` of vendor requests into that step, `j` drawn uniformly
 //! from `0..=` the calibration's count for the step: a random moment within the step, from
-//! before its first call to after its last. Step 10 ("Setup complete") makes no vendor call:
+//! before its first call to after its last. The first trial aimed at each step uses `j = 0`
+//! (the kill follows the step's start at once), so every step is hit whatever the timing. Step 10 ("Setup complete") makes no vendor call:
 //! its only moments are its saves, so its trials hold the worker at the save that starts the
 //! step (a trigger waiting on an advisory lock the test holds) and kill it there. The step
 //! each kill landed in is read from the store (`provisioning_log`) after the kill, and the
@@ -219,7 +220,13 @@ async fn lane(lane: usize, trials: Vec<usize>, base: u64) -> (Vec<Trial>, usize)
             .await;
             0
         } else {
-            let j = rng.upto(profile[target as usize - 1]);
+            // The first trial aimed at each step kills as soon as the step has started, so
+            // every step is hit whatever the timing; later ones at a seeded request offset.
+            let j = if t < STEPS as usize {
+                0
+            } else {
+                rng.upto(profile[target as usize - 1])
+            };
             let limit = tokio::time::Instant::now() + LIMIT;
             while !started(&fleet, id, target).await {
                 assert!(tokio::time::Instant::now() < limit, "{ctx}: never started");
