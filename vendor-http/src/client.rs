@@ -17,7 +17,7 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::error::{ApiError, Error, Result, Sent};
-use crate::limit::{GENERAL, GovernorLimiter, RateLimiter, RateLimits};
+use crate::limit::{GENERAL, RateLimiter, RateLimits, WindowLimiter};
 use crate::redact::redact_body;
 use crate::retry::{Decision, RetryConfig, RetryPolicy, parse_retry_after};
 
@@ -442,7 +442,7 @@ impl<V: Vendor> ClientBuilder<V> {
                 })?,
         };
         let limiter = self.limiter.unwrap_or_else(|| {
-            Arc::new(GovernorLimiter::new(
+            Arc::new(WindowLimiter::new(
                 self.limits.unwrap_or_else(V::default_limits),
             ))
         });

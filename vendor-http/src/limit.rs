@@ -306,6 +306,129 @@ impl RateLimiter for GovernorLimiter {
     }
 }
 
+/// An exact sliding-window limiter: admits a request as soon as every window of every
+/// limit that applies has room, and not before (the default for every client).
+///
+/// A single GCRA quota ([`GovernorLimiter`]) must space requests at the rate of the
+/// tightest long window, so with Zapmail's 5/s **and** 200/min it never sends faster than
+/// 3.3/s, even for a job of 150 calls that the vendor would take in 30 s. This limiter keeps
+/// the admission instants of the last `max` requests of each limit and gives each caller
+/// the earliest instant at which every window `(max, per × (1 + margin))` still holds; the
+/// instant is reserved at once (first come, first served; callers then sleep until their
+/// slot without contending), so a fleet gets the full short-window rate until the long
+/// window is full, exactly as the vendor counts. A request in a bucket takes the bucket's
+/// slot first, then a general one (like [`GovernorLimiter`]); the margin absorbs the
+/// general wait in the bucket's long window.
+pub struct WindowLimiter {
+    limits: RateLimits,
+    state: Mutex<BTreeMap<String, Vec<Ring>>>,
+    gate: Gate,
+}
+
+/// The admission instants of the last `max` requests under one limit.
+#[derive(Debug)]
+struct Ring {
+    max: usize,
+    per: Duration,
+    sent: std::collections::VecDeque<Instant>,
+}
+
+impl Ring {
+    /// The earliest instant at which one more request keeps this window.
+    fn earliest(&self) -> Option<Instant> {
+        (self.sent.len() >= self.max).then(|| self.sent[self.sent.len() - self.max] + self.per)
+    }
+    fn push(&mut self, at: Instant) {
+        self.sent.push_back(at);
+        while self.sent.len() > self.max {
+            self.sent.pop_front();
+        }
+    }
+}
+
+impl fmt::Debug for WindowLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WindowLimiter")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WindowLimiter {
+    /// A limiter enforcing `limits`.
+    pub fn new(limits: RateLimits) -> Self {
+        let rings = |set: &LimitSet| -> Vec<Ring> {
+            set.limits
+                .iter()
+                .filter(|l| !l.per.is_zero())
+                .map(|l| Ring {
+                    max: l.max.max(1) as usize,
+                    per: l.per.mul_f64(1.0 + limits.margin.max(0.0)),
+                    sent: std::collections::VecDeque::new(),
+                })
+                .collect()
+        };
+        let mut state = BTreeMap::new();
+        state.insert(GENERAL.to_string(), rings(&limits.general));
+        for (name, set) in &limits.buckets {
+            state.insert(name.clone(), rings(set));
+        }
+        WindowLimiter {
+            state: Mutex::new(state),
+            limits,
+            gate: Gate::default(),
+        }
+    }
+
+    /// The limits this limiter enforces.
+    pub fn limits(&self) -> &RateLimits {
+        &self.limits
+    }
+
+    /// Reserve the earliest instant (not before `now`) at which one more request keeps
+    /// every window of the set `name` ([`GENERAL`] or a bucket), and count it there.
+    /// `None` when the set has no limits.
+    pub fn reserve(&self, name: &str, now: Instant) -> Option<Instant> {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let rings = g.get_mut(name).filter(|r| !r.is_empty())?;
+        let mut at = now;
+        for r in rings.iter() {
+            // Never before a slot already given: reservations stay in order.
+            if let Some(last) = r.sent.back() {
+                at = at.max(*last);
+            }
+            if let Some(e) = r.earliest() {
+                at = at.max(e);
+            }
+        }
+        for r in rings.iter_mut() {
+            r.push(at);
+        }
+        Some(at)
+    }
+}
+
+#[async_trait]
+impl RateLimiter for WindowLimiter {
+    async fn acquire(&self, bucket: &str) {
+        self.gate.wait(bucket).await;
+        // The bucket's own slot first (a wait of up to half an hour must not hold a
+        // general slot), then the general one; the margin absorbs the general wait.
+        if bucket != GENERAL
+            && let Some(at) = self.reserve(bucket, Instant::now())
+        {
+            tokio::time::sleep_until(at).await;
+        }
+        if let Some(at) = self.reserve(GENERAL, Instant::now()) {
+            tokio::time::sleep_until(at).await;
+        }
+    }
+
+    async fn penalize(&self, bucket: &str, wait: Duration) {
+        self.gate.push(bucket, wait);
+    }
+}
+
 /// The shared "blocked until" instants that 429s push forward, per bucket.
 #[derive(Debug, Default)]
 pub struct Gate {
@@ -510,6 +633,55 @@ mod tests {
         let sent = greedy(&[q], Duration::from_secs(120));
         assert!(max_in_window(&sent, Duration::from_secs(1)) <= 100);
         assert!(max_in_window(&sent, Duration::from_secs(60)) <= 4000);
+    }
+
+    #[test]
+    fn window_limiter_is_exact_in_every_window_and_takes_the_short_window_rate() {
+        for margin in [0.0, 0.02] {
+            let limits = zapmail_like().scaled(20.0).with_margin(margin);
+            let l = WindowLimiter::new(limits);
+            let t0 = Instant::now();
+            let sent: Vec<u64> = (0..6000)
+                .map(|_| (l.reserve(GENERAL, t0).unwrap() - t0).as_nanos() as u64)
+                .collect();
+            assert!(max_in_window(&sent, Duration::from_secs(1)) <= 100);
+            assert!(max_in_window(&sent, Duration::from_secs(60)) <= 4000);
+            // 4,000 in the first ~40 s at 100/s (not 66/s from the start), then the minute.
+            let w = 1.0 + margin;
+            let at_3999 = sent[3999] as f64 / 1e9;
+            assert!(at_3999 <= 39.0 * w + 1e-6, "{margin}: {at_3999}");
+            let at_4000 = sent[4000] as f64 / 1e9;
+            assert!((at_4000 - 60.0 * w).abs() < 1e-6, "{margin}: {at_4000}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn window_limiter_stacks_a_bucket_on_the_general_limits() {
+        let l = std::sync::Arc::new(WindowLimiter::new(zapmail_like().with_margin(0.0)));
+        let t0 = Instant::now();
+        // A general request does not wait behind availability queries held for later.
+        for _ in 0..120 {
+            assert!(l.reserve("domain-availability", t0).is_some());
+        }
+        l.acquire(GENERAL).await;
+        assert!(Instant::now() - t0 < Duration::from_secs(1));
+        // Through acquire, availability queries keep both sets.
+        let l = std::sync::Arc::new(WindowLimiter::new(zapmail_like().with_margin(0.0)));
+        let t0 = Instant::now();
+        let mut sent = Vec::new();
+        for _ in 0..230 {
+            l.acquire("domain-availability").await;
+            sent.push((Instant::now() - t0).as_nanos() as u64);
+        }
+        assert!(max_in_window(&sent, Duration::from_secs(1800)) <= 100);
+        assert!(max_in_window(&sent, Duration::from_secs(1)) <= 5);
+        assert!(max_in_window(&sent, Duration::from_secs(60)) <= 200);
+    }
+
+    #[test]
+    fn an_empty_window_limiter_never_waits() {
+        let l = WindowLimiter::new(RateLimits::unlimited());
+        assert_eq!(l.reserve(GENERAL, Instant::now()), None);
     }
 
     #[test]
