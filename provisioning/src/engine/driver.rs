@@ -134,8 +134,15 @@ async fn drive_loop(cx: &mut Cx<'_>) -> Result<Driven, EngineError> {
         // 1. Intent.
         {
             let now = Utc::now();
+            let busy_until = now + lease_of(cx);
             let r = cx.run_mut();
             r.status = RunStatus::Pending;
+            // Not due while this worker drives it: `claim_due` lets a worker claim runs it
+            // holds itself (to pick up its own after a failed drive), so a run that looked
+            // due mid-drive was claimed a second time by the same worker's loop and driven
+            // twice at once (found by the fleet benchmark). If the worker dies, the run is
+            // due when its lease runs out, as before.
+            r.next_wake_at = busy_until;
             if r.steps.len() <= idx {
                 r.steps.resize(idx + 1, Default::default());
             }
@@ -168,11 +175,13 @@ async fn drive_loop(cx: &mut Cx<'_>) -> Result<Driven, EngineError> {
         match result {
             Ok(StepOutcome::Done { message, details }) => {
                 cx.log_step_finished(number, StepStatus::Completed, None, details.clone());
+                let lease = lease_of(cx);
                 let r = cx.run_mut();
                 r.steps[idx].waiting_since = None;
                 r.steps[idx].last_error = None;
                 r.step += 1;
-                r.next_wake_at = now;
+                // This worker goes on with the next step at once (see the intent above).
+                r.next_wake_at = now + lease;
                 cx.event(
                     number,
                     step.name(),
@@ -300,6 +309,11 @@ async fn finish_run(cx: &mut Cx<'_>) -> Result<(), EngineError> {
         Some(Value::from(cx.state.status.as_str())),
     );
     cx.release().await
+}
+
+/// How long a drive holds its claim without renewing it.
+fn lease_of(cx: &Cx<'_>) -> chrono::Duration {
+    chrono::Duration::from_std(cx.engine.config.lease).unwrap_or_default()
 }
 
 /// "2m 30s"-style durations for messages.
