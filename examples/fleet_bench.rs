@@ -55,6 +55,10 @@ struct Args {
     /// Latency the simulators add to every answer, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Provisions the worker drives at once (default: all N; fewer makes the others wait
+    /// for a slot).
+    #[arg(long)]
+    concurrency: Option<usize>,
     /// Also print the calls per route of the run and of the calibration to stderr.
     #[arg(short, long)]
     verbose: bool,
@@ -71,6 +75,18 @@ fn print_routes(what: &str, sims: &Simulators) {
         for e in j.entries() {
             *by_route.entry(format!("{v} {}", e.route)).or_default() += 1;
         }
+    }
+    let z = sims.zapmail.journal().entries();
+    if let Some(first) = z.first().map(|e| e.at) {
+        let mut per_s = Vec::<usize>::new();
+        for e in &z {
+            let s = (e.at - first).as_secs() as usize;
+            if per_s.len() <= s {
+                per_s.resize(s + 1, 0);
+            }
+            per_s[s] += 1;
+        }
+        eprintln!("{what}: zapmail calls per second: {per_s:?}");
     }
     eprintln!("{what}: calls per route");
     for (r, k) in by_route {
@@ -127,17 +143,18 @@ fn sims_config(scale: f64, latency: Duration) -> SimulatorsConfig {
     c
 }
 
-fn engine_config(sims: &Simulators, n: usize) -> EngineConfig {
+fn engine_config(sims: &Simulators, concurrency: Option<usize>) -> EngineConfig {
+    let base = sims.engine_config();
     EngineConfig {
-        concurrency: n.max(1),
+        concurrency: concurrency.unwrap_or(base.concurrency).max(1),
         // A deployment names its agency workspace (otherwise each run looks it up).
         plusvibe_agency_workspace_id: Some(sims.plusvibe.agency_workspace_id().to_string()),
-        ..sims.engine_config()
+        ..base
     }
 }
 
 fn request(i: usize, domains: usize) -> NewProvision {
-    let tlds = ["com", "net", "org", "co", "info", "biz"];
+    let tlds = ["com", "net", "org", "biz", "info", "live"];
     NewProvision::new(
         format!("Customer {i}"),
         format!("owner{i}@fleet{i}.example"),
@@ -232,7 +249,7 @@ async fn calibrate(n: usize, tier: &str, verbose: bool) -> Result<[usize; 3], An
         .store(Arc::new(MemoryStore::new()))
         .secret_key(SecretKey::generate())
         .sink(sink)
-        .config(engine_config(&sims, n))
+        .config(engine_config(&sims, Some(n)))
         .build()
         .await?;
     let (ids, _) = run_fleet(&engine, &finished, &notify, n, tier, None).await?;
@@ -323,7 +340,10 @@ async fn bench(args: Args) -> Result<(), AnyError> {
         .store(store.clone())
         .secret_key(SecretKey::generate())
         .sink(sink)
-        .config(engine_config(&sims, args.n))
+        .config(engine_config(
+            &sims,
+            Some(args.concurrency.unwrap_or(args.n)),
+        ))
         .build()
         .await?;
     if !store.list_provisions().await?.is_empty() {
@@ -361,9 +381,12 @@ async fn bench(args: Args) -> Result<(), AnyError> {
         sims.plusvibe.journal().len(),
         sims.heyreach.journal().len(),
     ];
-    let http_429 = sims.zapmail.journal().rate_limited()
-        + sims.plusvibe.journal().rate_limited()
-        + sims.heyreach.journal().rate_limited();
+    let refused = [
+        sims.zapmail.journal().rate_limited(),
+        sims.plusvibe.journal().rate_limited(),
+        sims.heyreach.journal().rate_limited(),
+    ];
+    let http_429: usize = refused.iter().sum();
     eprintln!("calibrating: the same fleet with every poll answered at once...");
     if args.verbose {
         print_routes("run", &sims);
@@ -429,12 +452,14 @@ async fn bench(args: Args) -> Result<(), AnyError> {
         "tier": tier,
         "store": if args.store.starts_with("postgres") { "postgres" } else { "sqlite" },
         "rate_scale": args.rate_scale,
+        "concurrency": engine.config().concurrency,
         "succeeded": succeeded,
         "failed": args.n - succeeded,
         "http_calls": obj(calls.map(|c| c as f64), calls.iter().sum::<usize>() as f64),
         "calls_per_provision": obj(cpp, per(calls.iter().sum())),
         "min_calls_per_provision": obj(mpp, per(min.iter().sum())),
         "http_429": http_429,
+        "http_429_by_vendor": obj(refused.map(|c| c as f64), http_429 as f64),
         "duplicate_resources": duplicates.total(),
         "zapmail_utilization": round3(utilization),
         "zapmail_saturated_s": round3(saturated.as_secs_f64()),
