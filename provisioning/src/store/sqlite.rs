@@ -676,6 +676,31 @@ impl Store for SqliteStore {
         find_by_customer(&self.pool, customer).await
     }
 
+    async fn domain_owners(&self, names: &[String]) -> StoreResult<Vec<(String, ProvisionId)>> {
+        let mut out = Vec::new();
+        for name in names {
+            let rows = sqlx::query(
+                "SELECT d.domain_name, d.provision_id FROM infra_domains d \
+                 JOIN infra_provisions p ON p.id = d.provision_id \
+                 WHERE lower(d.domain_name) = lower(?) AND p.status != 'cancelled'",
+            )
+            .bind(name)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("reading infra_domains"))?;
+            for r in rows {
+                let id: String = r
+                    .try_get("provision_id")
+                    .map_err(|e| StoreError::Corrupt(format!("infra_domains.provision_id: {e}")))?;
+                let domain: String = r
+                    .try_get("domain_name")
+                    .map_err(|e| StoreError::Corrupt(format!("infra_domains.domain_name: {e}")))?;
+                out.push((domain, parse_uuid(&id, "infra_domains.provision_id")?));
+            }
+        }
+        Ok(out)
+    }
+
     async fn list_provisions(&self) -> StoreResult<Vec<ProvisionSummary>> {
         let rows = sqlx::query(
             "SELECT id, student_id, customer_name, tier_slug, status, updated_at \
