@@ -35,6 +35,10 @@ struct Args {
     /// Measured rounds per client (alternating; the best of each is kept).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Measure a vendor that reports errors inside HTTP 200 bodies (Zapmail, PlusVibe):
+    /// each answer is also read as JSON to look for one.
+    #[arg(long)]
+    errors_in_200: bool,
 }
 
 const BODY: &str = r#"{"id":"ws_1","name":"Acme's Infrastructure (0c9a7b7e)","status":"ACTIVE","domains":3,"mailboxes":[{"email":"tim@acme.com"},{"email":"tim.keen@acme.com"}]}"#;
@@ -90,6 +94,29 @@ impl vendor_http::Vendor for Bench {
     }
 }
 
+/// [`Bench`] that also looks for an error inside 2xx bodies, as Zapmail's client does.
+#[derive(Debug, Clone, Copy, Default)]
+struct BenchIn200;
+
+impl vendor_http::Vendor for BenchIn200 {
+    const NAME: &'static str = "bench";
+    const DEFAULT_BASE_URL: &'static str = "http://127.0.0.1:1";
+    type Client = vendor_http::HttpCore;
+    const ERRORS_IN_SUCCESS: bool = true;
+    fn default_limits() -> RateLimits {
+        RateLimits::unlimited()
+    }
+    fn auth_header() -> vendor_http::reqwest::header::HeaderName {
+        vendor_http::reqwest::header::HeaderName::from_static("x-api-key")
+    }
+    fn error_in_success(body: &Value) -> Option<u16> {
+        body.get("error")
+            .and_then(|e| e.get("status"))
+            .and_then(Value::as_u64)
+            .and_then(|s| u16::try_from(s).ok())
+    }
+}
+
 struct Measured {
     cpu: Duration,
     wall: Duration,
@@ -139,11 +166,19 @@ async fn run(args: Args) -> Result<(), AnyError> {
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(serve(listener));
 
-    let ours = ClientBuilder::<Bench>::new()
-        .api_key("bench-key")
-        .base_url(base.clone())
-        .rate_limits(RateLimits::unlimited())
-        .build_core()?;
+    let ours = if args.errors_in_200 {
+        ClientBuilder::<BenchIn200>::new()
+            .api_key("bench-key")
+            .base_url(base.clone())
+            .rate_limits(RateLimits::unlimited())
+            .build_core()?
+    } else {
+        ClientBuilder::<Bench>::new()
+            .api_key("bench-key")
+            .base_url(base.clone())
+            .rate_limits(RateLimits::unlimited())
+            .build_core()?
+    };
     let bare = reqwest::Client::new();
     let url = format!("{base}/v2/workspaces");
 
@@ -205,6 +240,7 @@ async fn run(args: Args) -> Result<(), AnyError> {
         "{}",
         json!({
             "requests": args.n,
+            "errors_in_200": args.errors_in_200,
             "concurrency": args.concurrency,
             "ours_cpu_s": r3(o.cpu.as_secs_f64()),
             "bare_cpu_s": r3(b.cpu.as_secs_f64()),
