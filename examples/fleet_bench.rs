@@ -410,11 +410,7 @@ async fn bench(args: Args) -> Result<(), AnyError> {
     // window of every limit, exact), and how much of what they allow the run used while
     // requests were queueing at the limiter.
     let admitted = sims.zapmail.journal().count_where(|e| !e.rate_limited);
-    let exact = WindowLimiter::new(zapmail_limits.clone().with_margin(0.0));
-    let t0 = Instant::now();
-    let schedule: Vec<Duration> = (0..admitted)
-        .filter_map(|_| exact.reserve(GENERAL, t0).map(|t| t - t0))
-        .collect();
+    let schedule = vendor_http::limit::analysis::window_schedule(&zapmail_limits.general, admitted);
     let lower_bound = schedule.last().copied().unwrap_or_default();
     drop(schedule);
     let grants = watched.grants.lock().unwrap().clone();
@@ -425,20 +421,36 @@ async fn bench(args: Args) -> Result<(), AnyError> {
         .find(|g| g.1)
         .or(grants.last())
         .map(|g| g.0);
-    let (utilization, saturated) = match (first, last_queued) {
+    let (utilization, utilization_smooth, saturated) = match (first, last_queued) {
         (Some(a), Some(b)) if b > a => {
             let span = b - a;
             let used = grants.iter().filter(|g| g.0 <= b).count();
-            // The most calls the quotas admit in a span that long (greedy, exact windows).
-            let exact = WindowLimiter::new(zapmail_limits.clone().with_margin(0.0));
-            let t0 = Instant::now();
-            let mut allowed = 0usize;
-            while exact.reserve(GENERAL, t0).is_some_and(|t| t - t0 <= span) {
-                allowed += 1;
-            }
-            (used as f64 / allowed.max(1) as f64, span)
+            // The most calls the quotas admit in a span that long (exact windows).
+            let mut k = used.max(1);
+            let allowed = loop {
+                let sched =
+                    vendor_http::limit::analysis::window_schedule(&zapmail_limits.general, k);
+                let within = sched.iter().filter(|t| **t <= span).count();
+                if within < k {
+                    break within;
+                }
+                k *= 2;
+            };
+            // The same without the windows' step shape: each limit (n, W) allows n per W
+            // pro rata over spans longer than W, and n over shorter ones.
+            let smooth = zapmail_limits
+                .general
+                .limits
+                .iter()
+                .map(|l| f64::from(l.max) * (span.as_secs_f64() / l.per.as_secs_f64()).max(1.0))
+                .fold(f64::INFINITY, f64::min);
+            (
+                used as f64 / allowed.max(1) as f64,
+                used as f64 / smooth,
+                span,
+            )
         }
-        _ => (f64::NAN, Duration::ZERO),
+        _ => (f64::NAN, f64::NAN, Duration::ZERO),
     };
 
     if let Some(p) = temp_file {
@@ -462,6 +474,7 @@ async fn bench(args: Args) -> Result<(), AnyError> {
         "http_429_by_vendor": obj(refused.map(|c| c as f64), http_429 as f64),
         "duplicate_resources": duplicates.total(),
         "zapmail_utilization": round3(utilization),
+        "zapmail_utilization_pro_rata": round3(utilization_smooth),
         "zapmail_saturated_s": round3(saturated.as_secs_f64()),
         "makespan_s": round3(makespan.as_secs_f64()),
         "lower_bound_s": round3(lower_bound.as_secs_f64()),
