@@ -224,7 +224,8 @@ impl Store for MemoryStore {
         let mut due: Vec<(DateTime<Utc>, ProvisionId)> = g
             .provisions
             .values()
-            .filter(|e| claimable(e, worker, now))
+            // A worker's own live leases are not due again: its drives hold them.
+            .filter(|e| e.lease_until.is_none_or(|until| until <= now) || e.lease_owner.is_none())
             .filter_map(|e| {
                 e.state
                     .due_at()

@@ -475,6 +475,10 @@ async fn find_by_customer<'e, E: sqlx::PgExecutor<'e>>(
 const CLAIMABLE: &str =
     "(lease_owner IS NULL OR lease_until IS NULL OR lease_owner = $1 OR lease_until <= $2)";
 
+/// [`CLAIMABLE`] for `claim_due`: a worker's own live leases are not due again (its drives
+/// hold them; claiming them again made two tasks drive one run).
+const CLAIMABLE_DUE: &str = "(lease_owner IS NULL OR lease_until IS NULL OR lease_until <= $2)";
+
 impl PostgresStore {
     /// Map an error of writing a provision row (the transaction is already gone).
     async fn provision_write_error(
@@ -828,7 +832,7 @@ impl Store for PostgresStore {
         let rows = sqlx::query(&format!(
             "WITH picked AS ( \
                SELECT id FROM infra_provisions \
-               WHERE due_at IS NOT NULL AND due_at <= $2 AND {CLAIMABLE} \
+               WHERE due_at IS NOT NULL AND due_at <= $2 AND {CLAIMABLE_DUE} \
                ORDER BY due_at, id LIMIT $4 \
                FOR UPDATE SKIP LOCKED) \
              UPDATE infra_provisions p \

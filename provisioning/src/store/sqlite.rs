@@ -526,6 +526,10 @@ async fn exists<'e, E: sqlx::SqliteExecutor<'e>>(ex: E, id: ProvisionId) -> Stor
 const CLAIMABLE: &str =
     "(lease_owner IS NULL OR lease_until IS NULL OR lease_owner = ?1 OR lease_until <= ?2)";
 
+/// [`CLAIMABLE`] for `claim_due`: a worker's own live leases are not due again (its drives
+/// hold them; claiming them again made two tasks drive one run).
+const CLAIMABLE_DUE: &str = "(lease_owner IS NULL OR lease_until IS NULL OR lease_until <= ?2)";
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> StoreResult<()> {
@@ -869,7 +873,7 @@ impl Store for SqliteStore {
         let rows = sqlx::query(&format!(
             "UPDATE infra_provisions SET lease_owner = ?1, lease_until = ?3, version = version + 1 \
              WHERE id IN (SELECT id FROM infra_provisions \
-                          WHERE due_at IS NOT NULL AND due_at <= ?2 AND {CLAIMABLE} \
+                          WHERE due_at IS NOT NULL AND due_at <= ?2 AND {CLAIMABLE_DUE} \
                           ORDER BY due_at, id LIMIT ?4) \
              RETURNING id, version, due_at"
         ))
