@@ -21,7 +21,7 @@ use clap::Parser;
 use provisioning::sim::{Simulators, SimulatorsConfig};
 use provisioning::store::{MemoryStore, SqliteStore};
 use provisioning::{
-    Engine, EngineConfig, FnSink, NewProvision, Payment, ProgressEvent, ProvisionId,
+    Engine, EngineConfig, FnSink, NewProvision, Payment, ProgressEvent, ProgressSink, ProvisionId,
     ProvisionStatus, SecretKey, StepStatus, Store,
 };
 use serde_json::json;
@@ -225,15 +225,18 @@ async fn run_fleet(
     Ok((ids, start.elapsed()))
 }
 
-fn finish_counter() -> (
+/// Counts provisions whose run ended, and wakes the stop future on each.
+type Finished = (
     Arc<AtomicUsize>,
     Arc<tokio::sync::Notify>,
-    Arc<FnSink<impl Fn(&ProgressEvent) + Send + Sync>>,
-) {
+    Arc<dyn ProgressSink>,
+);
+
+fn finish_counter() -> Finished {
     let finished = Arc::new(AtomicUsize::new(0));
     let notify = Arc::new(tokio::sync::Notify::new());
     let (f, w) = (finished.clone(), notify.clone());
-    let sink = Arc::new(FnSink(move |e: &ProgressEvent| {
+    let sink: Arc<dyn ProgressSink> = Arc::new(FnSink(move |e: &ProgressEvent| {
         let ended = (e.step == 0 && e.status == StepStatus::Completed)
             || (e.status == StepStatus::Failed && e.provision_status == ProvisionStatus::Failed);
         if ended {

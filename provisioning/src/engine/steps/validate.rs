@@ -183,6 +183,18 @@ fn check_patterns(patterns: &[String; 2], per_domain: usize) -> Result<[String; 
     Ok(out)
 }
 
+/// Input quoted in an error message, cut to 64 characters (a megabyte of input must not
+/// become a megabyte of error).
+fn shorten(s: &str) -> String {
+    const MAX: usize = 64;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(MAX).collect();
+        format!("{head}… ({} characters)", s.chars().count())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,17 +240,5 @@ mod tests {
             ),
             ("Cher", "Cher")
         );
-    }
-}
-
-/// Input quoted in an error message, cut to 64 characters (a megabyte of input must not
-/// become a megabyte of error).
-fn shorten(s: &str) -> String {
-    const MAX: usize = 64;
-    if s.chars().count() <= MAX {
-        s.to_string()
-    } else {
-        let head: String = s.chars().take(MAX).collect();
-        format!("{head}… ({} characters)", s.chars().count())
     }
 }
