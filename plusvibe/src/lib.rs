@@ -99,6 +99,8 @@ impl vendor_http::Vendor for PlusVibe {
         error_details(body)
     }
 
+    const ERRORS_IN_SUCCESS: bool = true;
+
     fn error_in_success(body: &Value) -> Option<u16> {
         error_in_success(body)
     }

@@ -110,3 +110,90 @@ pub fn sample_billing() -> BillingDetails {
         ..Default::default()
     }
 }
+
+/// Vendor objects that exist more than once in the simulators (what "nothing created or
+/// paid twice" forbids), from their state: see [`Simulators::duplicates`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Duplicates {
+    /// One line per duplicated object, e.g. `"zapmail purchase of acme.com: 2"`.
+    pub found: Vec<String>,
+}
+
+impl Duplicates {
+    /// Extra copies in total (an object bought or created `k` times counts `k - 1`).
+    pub fn total(&self) -> usize {
+        self.found
+            .iter()
+            .filter_map(|l| l.rsplit(": ").next()?.parse::<usize>().ok())
+            .map(|k| k.saturating_sub(1))
+            .sum()
+    }
+}
+
+fn repeated(what: &str, keys: impl IntoIterator<Item = String>, out: &mut Vec<String>) {
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for k in keys {
+        *counts.entry(k).or_default() += 1;
+    }
+    out.extend(
+        counts
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(k, n)| format!("{what} {k}: {n}")),
+    );
+}
+
+impl Simulators {
+    /// Every vendor object that exists twice: a domain bought more than once, two
+    /// mailboxes with one address, two Zapmail or PlusVibe workspaces with one name, two
+    /// PlusVibe client logins with one email, one address twice in a PlusVibe workspace,
+    /// two HeyReach lists with one name. Every name the engine gives is unique per
+    /// provision, so any repeat is a duplicate the engine caused.
+    pub fn duplicates(&self) -> Duplicates {
+        let mut found = Vec::new();
+        let z = &self.zapmail;
+        let mut names: Vec<String> = z.domains().into_iter().map(|d| d.name).collect();
+        names.sort();
+        names.dedup();
+        for n in names {
+            let bought = z.domains_bought(&n);
+            if bought > 1 {
+                found.push(format!("zapmail purchase of {n}: {bought}"));
+            }
+        }
+        repeated(
+            "zapmail mailbox",
+            z.mailboxes().into_iter().map(|m| m.email.to_lowercase()),
+            &mut found,
+        );
+        repeated(
+            "zapmail workspace",
+            z.workspaces().into_iter().map(|w| w.name),
+            &mut found,
+        );
+        let pv = self.plusvibe.state();
+        repeated(
+            "plusvibe workspace",
+            pv.workspaces_created().into_iter().map(|w| w.name),
+            &mut found,
+        );
+        repeated(
+            "plusvibe client login",
+            pv.clients().into_iter().map(|c| c.email.to_lowercase()),
+            &mut found,
+        );
+        repeated(
+            "plusvibe account",
+            pv.all_accounts()
+                .into_iter()
+                .map(|a| format!("{} in {}", a.email.to_lowercase(), a.workspace_id)),
+            &mut found,
+        );
+        repeated(
+            "heyreach list",
+            self.heyreach.state().lists().into_iter().map(|l| l.name),
+            &mut found,
+        );
+        Duplicates { found }
+    }
+}

@@ -742,3 +742,74 @@ async fn bad_input_is_refused_clearly_and_nothing_is_stored() {
     assert_eq!(r.store.list_provisions().await.unwrap().len(), 1);
     assert_eq!(r.sims.zapmail.journal().count(zr::CREATE_WORKSPACE), 1);
 }
+
+// ----- the reliability suite's chaos run (issue 8)
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_customers_through_ten_percent_mixed_faults_on_every_route_all_end_active() {
+    // Faster quotas (same shape) so fifty provisions fit well under a minute.
+    let mut config = documented_limits();
+    config.zapmail.limits = Some(zapmail::default_limits().scaled(40.0));
+    config.plusvibe.limits = Some(plusvibe::default_limits().scaled(40.0));
+    config.heyreach.limits = Some(heyreach::default_limits().scaled(40.0));
+    config.zapmail.wallet_balance = zapmail::Decimal::from(100_000);
+    let r = rig_with(config, |c| c.concurrency = 50).await;
+    let mixed = vec![
+        Fault::Status(500),
+        Fault::Status(502),
+        Fault::Status(503),
+        Fault::Timeout,
+        Fault::Drop,
+        Fault::Malformed,
+        Fault::RateLimited {
+            retry_after_secs: 1,
+        },
+        Fault::ApplyThen(AfterApply::Status(500)),
+        Fault::ApplyThen(AfterApply::Drop),
+    ];
+    let mut zapmail_mixed = mixed.clone();
+    zapmail_mixed.push(Fault::ErrorIn200(500));
+    r.sims.zapmail.faults().set_chaos(chaos(zapmail_mixed), 81);
+    r.sims.plusvibe.faults().set_chaos(chaos(mixed.clone()), 82);
+    r.sims.heyreach.faults().set_chaos(chaos(mixed), 83);
+    // And 429 bursts: three in a row on the routes that spend or create.
+    let burst = Fault::RateLimited {
+        retry_after_secs: 1,
+    };
+    for route in [zr::BUY, zr::CREATE_MAILBOXES, zr::EXPORT] {
+        r.sims.zapmail.faults().inject(route, burst.clone(), 3);
+    }
+    r.sims
+        .plusvibe
+        .faults()
+        .inject(pr::CREATE_CLIENT, burst.clone(), 3);
+    r.sims.heyreach.faults().inject(hr::CREATE_LIST, burst, 3);
+
+    let mut runs = Vec::new();
+    for i in 0..50 {
+        let (id, names) = paid_starter(&r.engine, &format!("fleet{i}x")).await;
+        let engine = r.engine.clone();
+        runs.push((tokio::spawn(async move { engine.run(id).await }), names));
+    }
+    for (run, names) in runs {
+        let snap = run.await.unwrap().unwrap();
+        assert_active_exactly_once(&r.sims, &snap, &names);
+    }
+    assert_eq!(r.sims.duplicates().found, Vec::<String>::new());
+    // Every vendor was hit, on many routes.
+    for (vendor, journal, routes) in [
+        ("zapmail", r.sims.zapmail.journal(), &ZAPMAIL_ROUTES[..]),
+        ("plusvibe", r.sims.plusvibe.journal(), &PLUSVIBE_ROUTES[..]),
+        ("heyreach", r.sims.heyreach.journal(), &HEYREACH_ROUTES[..]),
+    ] {
+        let faulted = routes.len() - routes_without_faults(journal, routes).len();
+        assert!(
+            faulted * 2 >= routes.len(),
+            "{vendor}: faults on {faulted} routes only"
+        );
+    }
+    let injected = r.sims.zapmail.faults().injected()
+        + r.sims.plusvibe.faults().injected()
+        + r.sims.heyreach.faults().injected();
+    assert!(injected >= 100, "chaos injected only {injected} faults");
+}

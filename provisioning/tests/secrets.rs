@@ -353,3 +353,126 @@ async fn no_secret_reaches_events_logs_errors_snapshots_or_the_database() {
     }
     assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
 }
+
+/// The default path (issue 8): Zapmail registers the PlusVibe login and exports the
+/// mailboxes (the test above takes the partner upload). The registered-account listing,
+/// which carries the login, and the PlusVibe account listing answer with broken bodies
+/// once each: the clients retry them, logging each decode error (with the redacted body)
+/// at WARN, so those messages are searched too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_export_path_leaks_no_secret_either() {
+    let logs = capture();
+    let sims = Simulators::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("gtm.db").display());
+    let store = Arc::new(SqliteStore::open(&url).await.unwrap());
+    let events: Arc<Mutex<Vec<ProgressEvent>>> = Arc::default();
+    let seen = events.clone();
+    let c = sims.clients();
+    let engine = Engine::builder()
+        .clients(c.zapmail, c.plusvibe, c.heyreach)
+        .store(store.clone())
+        .secret_key(SecretKey::generate())
+        .config(sims.engine_config())
+        .sink(Arc::new(FnSink(move |e: &ProgressEvent| {
+            seen.lock().unwrap().push(e.clone())
+        })))
+        .sink(Arc::new(TracingSink))
+        .build()
+        .await
+        .unwrap();
+    let id = engine
+        .create_provision(
+            NewProvision::new("Eve Export", "eve@exportacme.example", "starter")
+                .domains(["exportacme.com", "exportacme.net", "exportacme.org"])
+                .patterns("eve", "eve.export"),
+        )
+        .await
+        .unwrap();
+    engine.mark_paid(id, Payment::default()).await.unwrap();
+    sims.zapmail
+        .faults()
+        .inject(zr::LIST_ACCOUNTS, Fault::Malformed, 1);
+    sims.plusvibe
+        .faults()
+        .inject(plusvibe::mock::routes::LIST_ACCOUNTS, Fault::Malformed, 1);
+    let snap = engine.run(id).await.unwrap();
+    assert_eq!(snap.status, ProvisionStatus::Active, "{:?}", snap.error);
+    assert_eq!(
+        sims.zapmail.exports_started(),
+        1,
+        "the export path was taken"
+    );
+    assert!(sims.plusvibe.partner_uploads().is_empty());
+    assert_eq!(sims.zapmail.faults().pending(), 0);
+    assert_eq!(sims.plusvibe.faults().pending(), 0);
+
+    let client = sims
+        .plusvibe
+        .client_by_email("eve@exportacme.example")
+        .unwrap();
+    let mut secrets = vec![
+        (
+            "Zapmail key".to_string(),
+            zapmail::mock::TEST_API_KEY.to_string(),
+        ),
+        ("PlusVibe key".into(), plusvibe::mock::TEST_API_KEY.into()),
+        ("HeyReach key".into(), heyreach::mock::TEST_API_KEY.into()),
+        (
+            "PlusVibe client password".into(),
+            client.password.expose_secret().to_string(),
+        ),
+    ];
+    let ws = zapmail::WorkspaceId::from(snap.zapmail_workspace_id.clone().unwrap().as_str());
+    let listing = sims
+        .zapmail
+        .client()
+        .in_workspace(&ws)
+        .mailboxes()
+        .list_all(None)
+        .await
+        .unwrap();
+    for m in listing.mailboxes() {
+        if let Some(p) = &m.password {
+            secrets.push((
+                format!("password of {}", m.email),
+                p.expose_secret().to_string(),
+            ));
+        }
+    }
+    assert!(secrets.len() >= 4 + 6);
+
+    let mut haystacks: Vec<(String, Vec<u8>)> = vec![
+        ("snapshot".into(), format!("{snap:?}").into_bytes()),
+        ("snapshot (JSON)".into(), serde_json::to_vec(&snap).unwrap()),
+        (
+            "state".into(),
+            format!("{:?}", engine.state(id).await.unwrap()).into_bytes(),
+        ),
+        (
+            "stored events".into(),
+            format!("{:?}", store.events(id, 0).await.unwrap()).into_bytes(),
+        ),
+    ];
+    let evs = events.lock().unwrap().clone();
+    for (i, e) in evs.iter().enumerate() {
+        haystacks.push((format!("event {i}"), serde_json::to_vec(e).unwrap()));
+    }
+    store.close().await;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if let Ok(bytes) = std::fs::read(&path) {
+            haystacks.push((format!("{}", path.display()), bytes));
+        }
+    }
+    haystacks.push(("tracing output".into(), logs.0.lock().unwrap().clone()));
+    assert!(!hits(&haystacks, "eve.export@exportacme").is_empty());
+    let leaks: Vec<String> = secrets
+        .iter()
+        .filter_map(|(what, s)| {
+            let found = hits(&haystacks, s);
+            (!found.is_empty()).then(|| format!("{what} found in: {}", found.join(", ")))
+        })
+        .collect();
+    assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
+}

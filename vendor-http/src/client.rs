@@ -17,7 +17,7 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::error::{ApiError, Error, Result, Sent};
-use crate::limit::{GENERAL, GovernorLimiter, RateLimiter, RateLimits};
+use crate::limit::{GENERAL, RateLimiter, RateLimits, WindowLimiter};
 use crate::redact::redact_body;
 use crate::retry::{Decision, RetryConfig, RetryPolicy, parse_retry_after};
 
@@ -48,6 +48,11 @@ pub trait Vendor: Send + Sync + 'static {
     fn error_in_success(_body: &Value) -> Option<u16> {
         None
     }
+
+    /// Whether [`error_in_success`](Self::error_in_success) can find anything: vendors
+    /// that override it set this to `true`. When `false` a 2xx body is parsed once, by
+    /// the caller's type, instead of first into a JSON tree (client overhead benchmark).
+    const ERRORS_IN_SUCCESS: bool = false;
 }
 
 /// What a vendor's error body says.
@@ -442,7 +447,7 @@ impl<V: Vendor> ClientBuilder<V> {
                 })?,
         };
         let limiter = self.limiter.unwrap_or_else(|| {
-            Arc::new(GovernorLimiter::new(
+            Arc::new(WindowLimiter::new(
                 self.limits.unwrap_or_else(V::default_limits),
             ))
         });
@@ -458,6 +463,7 @@ impl<V: Vendor> ClientBuilder<V> {
                 limiter,
                 error_details: V::error_details,
                 error_in_success: V::error_in_success,
+                errors_in_success: V::ERRORS_IN_SUCCESS,
             }),
         })
     }
@@ -479,6 +485,7 @@ struct Inner {
     limiter: Arc<dyn RateLimiter>,
     error_details: fn(&Value) -> ErrorDetails,
     error_in_success: fn(&Value) -> Option<u16>,
+    errors_in_success: bool,
 }
 
 /// The shared, cheap-to-clone HTTP core of a vendor client.
@@ -656,9 +663,9 @@ impl HttpCore {
                 source: e.without_url(),
             }
         };
-        let resp = rb.send().await.map_err(transport)?;
+        let mut resp = rb.send().await.map_err(transport)?;
         let status = resp.status();
-        let headers = resp.headers().clone();
+        let headers = std::mem::take(resp.headers_mut());
         let body = resp.bytes().await.map_err(transport)?;
         tracing::trace!(
             status = status.as_u16(),
@@ -669,6 +676,13 @@ impl HttpCore {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        if status.is_success() && !inner.errors_in_success {
+            return Ok(RawResponse {
+                status,
+                headers,
+                body,
+            });
+        }
         let json: Option<Value> = serde_json::from_slice(&body).ok();
         let embedded = if status.is_success() {
             json.as_ref().and_then(|j| (inner.error_in_success)(j))

@@ -46,6 +46,7 @@ pub use client::{
 pub use error::{ApiError, Error, ErrorKind, Result, Sent};
 pub use limit::{
     GENERAL, Gate, GovernorLimiter, Limit, LimitSet, RateLimiter, RateLimits, Unlimited,
+    WindowLimiter,
 };
 pub use retry::{Decision, RetryConfig, RetryPolicy};
 

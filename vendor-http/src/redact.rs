@@ -67,7 +67,19 @@ pub fn redact_body(body: &[u8]) -> String {
             redact_value(&mut v);
             v.to_string()
         }
-        Err(_) => redact_text(&text),
+        // Escaped so that an error quoting the body stays one line (found by the
+        // decoder property tests).
+        Err(_) => redact_text(&text)
+            .chars()
+            .flat_map(|c| {
+                let escaped: Vec<char> = if c.is_control() {
+                    c.escape_default().collect()
+                } else {
+                    vec![c]
+                };
+                escaped
+            })
+            .collect(),
     };
     truncate(&redacted, MAX_BODY_CHARS)
 }
@@ -170,5 +182,12 @@ mod tests {
         for k in ["email", "domain", "workspace_id", "keyword", "message"] {
             assert!(!is_secret_key(k), "{k}");
         }
+    }
+
+    #[test]
+    fn a_non_json_body_quoted_in_an_error_stays_on_one_line() {
+        let r = redact_body(b"line one\nline two\r\x1b[31m\x00");
+        assert!(!r.chars().any(char::is_control), "{r}");
+        assert!(r.contains("line one\\nline two"), "{r}");
     }
 }

@@ -109,6 +109,8 @@ impl vendor_http::Vendor for Zapmail {
     /// Zapmail can answer HTTP 200 with `{"status": 404, "message": ...}` (§3): an integer
     /// top-level `status` outside 200–299 is an error. String statuses (export status
     /// `"COMPLETED"`, availability rows) are not envelopes and are ignored.
+    const ERRORS_IN_SUCCESS: bool = true;
+
     fn error_in_success(body: &Value) -> Option<u16> {
         error_status_in(body)
     }

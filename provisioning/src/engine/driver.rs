@@ -193,7 +193,10 @@ async fn drive_loop(cx: &mut Cx<'_>) -> Result<Driven, EngineError> {
         }
 
         // 2. The step itself.
-        let result = step.execute(cx).await;
+        // The oldest provisions take the vendors' rate-limit slots first (see
+        // `vendor_http::limit::with_priority`).
+        let priority = cx.state.created_at.timestamp_millis().max(0) as u64;
+        let result = vendor_http::limit::with_priority(priority, step.execute(cx)).await;
 
         // 3. Outcome.
         let now = Utc::now();

@@ -366,6 +366,12 @@ impl Engine {
             )));
         }
         let state = steps::validate::new_state(req, tier, &self.inner.config.supported_tlds)?;
+        let names: Vec<String> = state.domains.iter().map(|d| d.name.clone()).collect();
+        if let Some((domain, other)) = self.inner.store.domain_owners(&names).await?.first() {
+            return Err(EngineError::Invalid(format!(
+                "domain {domain:?} already belongs to provision {other} (another customer); choose a different domain"
+            )));
+        }
         self.inner.store.insert_provision(&state).await?;
         Ok(state.id)
     }

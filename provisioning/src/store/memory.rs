@@ -212,6 +212,22 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
+    async fn domain_owners(&self, names: &[String]) -> StoreResult<Vec<(String, ProvisionId)>> {
+        let g = self.lock();
+        let mut out = Vec::new();
+        for e in g.provisions.values() {
+            if e.state.status == crate::model::ProvisionStatus::Cancelled {
+                continue;
+            }
+            for d in &e.state.domains {
+                if names.iter().any(|n| n.eq_ignore_ascii_case(&d.name)) {
+                    out.push((d.name.clone(), e.state.id));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     async fn claim_due(
         &self,
         worker: &str,

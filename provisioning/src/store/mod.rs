@@ -162,6 +162,25 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         Ok(())
     }
 
+    /// Which of `names` (normalized domain names) already belong to a provision that is
+    /// not cancelled, and to which: `(domain, provision)`. The default reads every
+    /// provision; stores with a domain table answer from it.
+    async fn domain_owners(&self, names: &[String]) -> StoreResult<Vec<(String, ProvisionId)>> {
+        let mut out = Vec::new();
+        for p in self.list_provisions().await? {
+            if p.status == ProvisionStatus::Cancelled {
+                continue;
+            }
+            let state = self.load(p.id).await?.value;
+            for d in &state.domains {
+                if names.iter().any(|n| n.eq_ignore_ascii_case(&d.name)) {
+                    out.push((d.name.clone(), p.id));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Insert a new provision (version 1). One provision per customer.
     async fn insert_provision(&self, state: &ProvisionState) -> StoreResult<u64>;
     /// Read a provision with its version.

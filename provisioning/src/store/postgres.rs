@@ -501,11 +501,12 @@ async fn notify(conn: &mut sqlx::PgConnection, id: ProvisionId) -> StoreResult<(
     Ok(())
 }
 
-/// Claimable by `$1` (the worker) at `$2` (now): no lease, the worker's own, or expired.
 /// Free at `$2` (now): no lease, or an expired one. [`Store::claim_due`] never takes a run
-/// under a live lease, even the caller's own: the caller may be driving it right now.
+/// under a live lease, even the caller's own: the caller may be driving it right now
+/// (claiming it again made two tasks drive one run).
 const UNLEASED: &str = "(lease_owner IS NULL OR lease_until IS NULL OR lease_until <= $2)";
 
+/// Claimable by `$1` (the worker) at `$2` (now): no lease, the worker's own, or expired.
 const CLAIMABLE: &str =
     "(lease_owner IS NULL OR lease_until IS NULL OR lease_owner = $1 OR lease_until <= $2)";
 

@@ -522,11 +522,12 @@ async fn exists<'e, E: sqlx::SqliteExecutor<'e>>(ex: E, id: ProvisionId) -> Stor
         .is_some())
 }
 
-/// Claimable by `?1` (the worker) at `?2` (now): no lease, the worker's own, or expired.
 /// Free at `?2` (now): no lease, or an expired one. [`Store::claim_due`] never takes a run
-/// under a live lease, even the caller's own: the caller may be driving it right now.
+/// under a live lease, even the caller's own: the caller may be driving it right now
+/// (claiming it again made two tasks drive one run).
 const UNLEASED: &str = "(lease_owner IS NULL OR lease_until IS NULL OR lease_until <= ?2)";
 
+/// Claimable by `?1` (the worker) at `?2` (now): no lease, the worker's own, or expired.
 const CLAIMABLE: &str =
     "(lease_owner IS NULL OR lease_until IS NULL OR lease_owner = ?1 OR lease_until <= ?2)";
 
@@ -678,6 +679,31 @@ impl Store for SqliteStore {
 
     async fn find_by_customer(&self, customer: CustomerId) -> StoreResult<Option<ProvisionId>> {
         find_by_customer(&self.pool, customer).await
+    }
+
+    async fn domain_owners(&self, names: &[String]) -> StoreResult<Vec<(String, ProvisionId)>> {
+        let mut out = Vec::new();
+        for name in names {
+            let rows = sqlx::query(
+                "SELECT d.domain_name, d.provision_id FROM infra_domains d \
+                 JOIN infra_provisions p ON p.id = d.provision_id \
+                 WHERE lower(d.domain_name) = lower(?) AND p.status != 'cancelled'",
+            )
+            .bind(name)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("reading infra_domains"))?;
+            for r in rows {
+                let id: String = r
+                    .try_get("provision_id")
+                    .map_err(|e| StoreError::Corrupt(format!("infra_domains.provision_id: {e}")))?;
+                let domain: String = r
+                    .try_get("domain_name")
+                    .map_err(|e| StoreError::Corrupt(format!("infra_domains.domain_name: {e}")))?;
+                out.push((domain, parse_uuid(&id, "infra_domains.provision_id")?));
+            }
+        }
+        Ok(out)
     }
 
     async fn list_provisions(&self) -> StoreResult<Vec<ProvisionSummary>> {

@@ -83,6 +83,8 @@ impl Vendor for ToyVendor {
     fn auth_header() -> HeaderName {
         HeaderName::from_static("x-toy-key")
     }
+    const ERRORS_IN_SUCCESS: bool = true;
+
     fn error_in_success(body: &Value) -> Option<u16> {
         let s = body.get("status")?.as_u64()? as u16;
         (!(200..300).contains(&s)).then_some(s)

@@ -86,9 +86,16 @@ impl Step for WorkspaceAndClient {
                     provision = %cx.state.id,
                     "PlusVibe client login exists without a stored password; replacing it"
                 );
-                pv.client_access()
+                match pv
+                    .client_access()
                     .delete(&agency, &existing.client_id)
-                    .await?;
+                    .await
+                {
+                    Ok(_) => {}
+                    // Already gone (an earlier delete whose answer was lost).
+                    Err(e) if e.kind() == plusvibe::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
             let req = CreateClient {
                 client_email: email.clone(),
@@ -105,7 +112,18 @@ impl Step for WorkspaceAndClient {
                 )],
                 notify_pos_reply_email: None,
             };
-            let created = pv.client_access().create(&agency, &req).await?;
+            let created = match pv.client_access().create(&agency, &req).await {
+                Ok(c) => c,
+                // A creation whose answer was lost reached PlusVibe after our look: look
+                // again (the login is replaced, as above), never give up on it.
+                Err(e)
+                    if e.kind() == plusvibe::ErrorKind::Validation
+                        && e.to_string().contains("already exists") =>
+                {
+                    return Err(StepError::transient(e.to_string()));
+                }
+                Err(e) => return Err(e.into()),
+            };
             let password: SecretString = created.password.ok_or_else(|| {
                 StepError::permanent("PlusVibe created the client login but returned no password")
             })?;
@@ -168,6 +186,19 @@ fn workspace_and_expected_accounts(cx: &Cx<'_>) -> Result<(WorkspaceId, Vec<Stri
     Ok((workspace, expected))
 }
 
+/// Remember the PlusVibe id of every mailbox among `found`.
+fn record_account_ids(cx: &mut Cx<'_>, found: &[plusvibe::accounts::EmailAccount]) {
+    for acc in found {
+        for d in &mut cx.state.domains {
+            for m in &mut d.mailboxes {
+                if m.email.eq_ignore_ascii_case(&acc.email) {
+                    m.plusvibe_account_id = Some(acc.id.to_string());
+                }
+            }
+        }
+    }
+}
+
 /// Step 8: apply the warmup and sending settings to every account, then start warmup.
 pub(crate) struct Warmup;
 
@@ -180,29 +211,34 @@ impl Step for Warmup {
     async fn execute(&self, cx: &mut Cx<'_>) -> StepResult {
         let pv = cx.engine.clients.plusvibe.clone();
         let (workspace, expected) = workspace_and_expected_accounts(cx)?;
-        let presence = pv.email_accounts().presence(&workspace, &expected).await?;
-        if !presence.is_complete() {
-            return Ok(StepOutcome::wait(
-                PollKind::Export,
-                format!(
-                    "{}/{} accounts in PlusVibe",
-                    presence.found.len(),
-                    expected.len()
-                ),
-                json!({"present": presence.found.len(), "total": expected.len()}),
-            ));
-        }
-        let mut ids = Vec::new();
-        for acc in &presence.found {
-            for d in &mut cx.state.domains {
-                for m in &mut d.mailboxes {
-                    if m.email.eq_ignore_ascii_case(&acc.email) {
-                        m.plusvibe_account_id = Some(acc.id.to_string());
-                    }
-                }
+        // Step 7 records every account's id when it sees them all; list again only when
+        // some are unknown (call economy: one listing fewer per provision).
+        let known: Vec<plusvibe::AccountId> = cx
+            .state
+            .domains
+            .iter()
+            .flat_map(|d| d.mailboxes.iter())
+            .filter_map(|m| m.plusvibe_account_id.as_deref())
+            .map(plusvibe::AccountId::from)
+            .collect();
+        let ids = if known.len() == expected.len() {
+            known
+        } else {
+            let presence = pv.email_accounts().presence(&workspace, &expected).await?;
+            if !presence.is_complete() {
+                return Ok(StepOutcome::wait(
+                    PollKind::Export,
+                    format!(
+                        "{}/{} accounts in PlusVibe",
+                        presence.found.len(),
+                        expected.len()
+                    ),
+                    json!({"present": presence.found.len(), "total": expected.len()}),
+                ));
             }
-            ids.push(acc.id.clone());
-        }
+            record_account_ids(cx, &presence.found);
+            presence.found.iter().map(|a| a.id.clone()).collect()
+        };
         let settings = cx.engine.config.warmup.clone().with_name(
             cx.state.customer.first_name.clone(),
             cx.state.customer.last_name.clone(),
@@ -246,6 +282,7 @@ impl Step for Export {
         let presence = pv.email_accounts().presence(&workspace, &expected).await?;
         let details = json!({"present": presence.found.len(), "total": expected.len()});
         if presence.is_complete() {
+            record_account_ids(cx, &presence.found);
             cx.state.ledger.export_id = None;
             return Ok(StepOutcome::done(
                 format!("{} accounts in PlusVibe", expected.len()),

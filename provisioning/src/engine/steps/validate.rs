@@ -127,7 +127,10 @@ fn check_email(email: &str) -> Result<(), EngineError> {
     if ok {
         Ok(())
     } else {
-        Err(invalid(format!("{email:?} is not a valid email address")))
+        Err(invalid(format!(
+            "{:?} is not a valid email address",
+            shorten(email)
+        )))
     }
 }
 
@@ -141,7 +144,7 @@ pub(crate) fn check_domains(
     for raw in domains {
         let d = tlds
             .check(raw)
-            .map_err(|e| invalid(format!("domain {raw:?}: {e}")))?;
+            .map_err(|e| invalid(format!("domain {:?}: {e}", shorten(raw))))?;
         if out.contains(&d) {
             return Err(invalid(format!("domain {d:?} is listed twice")));
         }
@@ -165,14 +168,31 @@ fn check_patterns(patterns: &[String; 2], per_domain: usize) -> Result<[String; 
     let mut out = [String::new(), String::new()];
     for (i, p) in patterns.iter().enumerate() {
         let p = p.trim().to_ascii_lowercase();
-        zapmail::validate::validate_mailbox_username(&p)
-            .map_err(|e| invalid(format!("mailbox pattern {} ({p:?}): {e}", i + 1)))?;
+        zapmail::validate::validate_mailbox_username(&p).map_err(|e| {
+            invalid(format!(
+                "mailbox pattern {} ({:?}): {e}",
+                i + 1,
+                shorten(&p)
+            ))
+        })?;
         out[i] = p;
     }
     if out[0] == out[1] {
         return Err(invalid("the two mailbox patterns are the same"));
     }
     Ok(out)
+}
+
+/// Input quoted in an error message, cut to 64 characters (a megabyte of input must not
+/// become a megabyte of error).
+fn shorten(s: &str) -> String {
+    const MAX: usize = 64;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(MAX).collect();
+        format!("{head}… ({} characters)", s.chars().count())
+    }
 }
 
 #[cfg(test)]
