@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use provisioning::store::{PostgresStore, SqliteStore, Store};
 use provisioning::wizard::{self, AvailabilityChecker, TierInput};
 use provisioning::{
-    Engine as RsEngine, NewProvision, Payment, ProgressEvent, ProgressSink, ProvisionId, SecretKey,
-    TierId,
+    CheckoutCompleted, Engine as RsEngine, InvoicePaymentFailed, NewProvision, Payment,
+    ProgressEvent, ProgressSink, ProvisionId, SecretKey, TierId,
 };
 use pyo3::prelude::*;
 use serde::Deserialize;
@@ -367,6 +367,54 @@ impl Inner {
         let refs: Vec<&str> = domains.iter().map(String::as_str).collect();
         Ok(self.engine.confirm_not_purchased(pid(&id)?, &refs).await?)
     }
+    async fn upgrade(self, id: String, tier: String, domains: Vec<String>) -> Outcome<String> {
+        json(&self.engine.upgrade(pid(&id)?, &tier, &domains).await?)
+    }
+    async fn cancel(self, id: String) -> Outcome<String> {
+        json(&self.engine.cancel(pid(&id)?).await?)
+    }
+    async fn dashboard(self, id: String) -> Outcome<String> {
+        json(&self.engine.dashboard(pid(&id)?).await?)
+    }
+    async fn checkout_completed(self, id: String, checkout: String) -> Outcome<String> {
+        let checkout: CheckoutCompleted = decode("checkout", &checkout)?;
+        json(&self.engine.checkout_completed(pid(&id)?, checkout).await?)
+    }
+    async fn subscription_updated(
+        self,
+        id: String,
+        subscription_id: Option<String>,
+        tier: String,
+        domains: Vec<String>,
+    ) -> Outcome<String> {
+        json(
+            &self
+                .engine
+                .subscription_updated(pid(&id)?, subscription_id.as_deref(), &tier, &domains)
+                .await?,
+        )
+    }
+    async fn subscription_deleted(
+        self,
+        id: String,
+        subscription_id: Option<String>,
+    ) -> Outcome<String> {
+        json(
+            &self
+                .engine
+                .subscription_deleted(pid(&id)?, subscription_id.as_deref())
+                .await?,
+        )
+    }
+    async fn invoice_payment_failed(self, id: String, invoice: String) -> Outcome<String> {
+        let invoice: InvoicePaymentFailed = decode("invoice", &invoice)?;
+        json(
+            &self
+                .engine
+                .invoice_payment_failed(pid(&id)?, invoice)
+                .await?,
+        )
+    }
     async fn worker(self, stop: Py<StopSignal>) -> Outcome<()> {
         let stop = stop.get();
         Ok(self.engine.run_worker(stop.wait()).await?)
@@ -565,6 +613,141 @@ impl Engine {
         awaitable(
             py,
             self.inner().confirm_not_purchased(provision_id, domains),
+        )
+    }
+    fn upgrade(
+        &self,
+        py: Python<'_>,
+        provision_id: String,
+        tier: String,
+        domains: Vec<String>,
+    ) -> PyResult<String> {
+        wait(py, self.inner().upgrade(provision_id, tier, domains), None)
+    }
+    fn upgrade_async<'py>(
+        &self,
+        py: Python<'py>,
+        provision_id: String,
+        tier: String,
+        domains: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, self.inner().upgrade(provision_id, tier, domains))
+    }
+    fn cancel(&self, py: Python<'_>, provision_id: String) -> PyResult<String> {
+        wait(py, self.inner().cancel(provision_id), None)
+    }
+    fn cancel_async<'py>(
+        &self,
+        py: Python<'py>,
+        provision_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, self.inner().cancel(provision_id))
+    }
+    fn dashboard(&self, py: Python<'_>, provision_id: String) -> PyResult<String> {
+        wait(py, self.inner().dashboard(provision_id), None)
+    }
+    fn dashboard_async<'py>(
+        &self,
+        py: Python<'py>,
+        provision_id: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, self.inner().dashboard(provision_id))
+    }
+    fn checkout_completed(
+        &self,
+        py: Python<'_>,
+        provision_id: String,
+        checkout: String,
+    ) -> PyResult<String> {
+        wait(
+            py,
+            self.inner().checkout_completed(provision_id, checkout),
+            None,
+        )
+    }
+    fn checkout_completed_async<'py>(
+        &self,
+        py: Python<'py>,
+        provision_id: String,
+        checkout: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(py, self.inner().checkout_completed(provision_id, checkout))
+    }
+    fn subscription_updated(
+        &self,
+        py: Python<'_>,
+        provision_id: String,
+        subscription_id: Option<String>,
+        tier: String,
+        domains: Vec<String>,
+    ) -> PyResult<String> {
+        wait(
+            py,
+            self.inner()
+                .subscription_updated(provision_id, subscription_id, tier, domains),
+            None,
+        )
+    }
+    fn subscription_updated_async<'py>(
+        &self,
+        py: Python<'py>,
+        provision_id: String,
+        subscription_id: Option<String>,
+        tier: String,
+        domains: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(
+            py,
+            self.inner()
+                .subscription_updated(provision_id, subscription_id, tier, domains),
+        )
+    }
+    fn subscription_deleted(
+        &self,
+        py: Python<'_>,
+        provision_id: String,
+        subscription_id: Option<String>,
+    ) -> PyResult<String> {
+        wait(
+            py,
+            self.inner()
+                .subscription_deleted(provision_id, subscription_id),
+            None,
+        )
+    }
+    fn subscription_deleted_async<'py>(
+        &self,
+        py: Python<'py>,
+        provision_id: String,
+        subscription_id: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(
+            py,
+            self.inner()
+                .subscription_deleted(provision_id, subscription_id),
+        )
+    }
+    fn invoice_payment_failed(
+        &self,
+        py: Python<'_>,
+        provision_id: String,
+        invoice: String,
+    ) -> PyResult<String> {
+        wait(
+            py,
+            self.inner().invoice_payment_failed(provision_id, invoice),
+            None,
+        )
+    }
+    fn invoice_payment_failed_async<'py>(
+        &self,
+        py: Python<'py>,
+        provision_id: String,
+        invoice: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        awaitable(
+            py,
+            self.inner().invoice_payment_failed(provision_id, invoice),
         )
     }
     fn tiers(&self, py: Python<'_>, include_inactive: bool) -> PyResult<String> {

@@ -108,6 +108,19 @@ fn fault_of(spec: &Value) -> Outcome<Fault> {
     })
 }
 
+/// Warmup figures for `set_warmup_health`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HealthSpec {
+    overall_7d: Option<f64>,
+    google_7d: Option<f64>,
+    microsoft_7d: Option<f64>,
+    other_7d: Option<f64>,
+    reply_rate_7d: Option<f64>,
+    email_sent_today: Option<u64>,
+    warmup_email_sent_today: Option<u64>,
+}
+
 fn journal_json(j: &Journal) -> String {
     Value::Array(
         j.entries()
@@ -309,6 +322,27 @@ impl Simulators {
         self.with(py, |s| {
             s.zapmail.complete_transitions();
             Ok(())
+        })
+    }
+
+    /// Set the PlusVibe warmup figures of the account `email` (JSON object of
+    /// `SimHealth` fields; a missing or null figure is "no data"). `False` if unknown.
+    fn set_warmup_health(&self, py: Python<'_>, email: &str, health: &str) -> PyResult<bool> {
+        self.with(py, |s| {
+            let h: HealthSpec = decode("warmup health", health)?;
+            Ok(s.plusvibe.state().set_health(
+                email,
+                plusvibe::mock::SimHealth {
+                    overall_7d: h.overall_7d,
+                    google_7d: h.google_7d,
+                    microsoft_7d: h.microsoft_7d,
+                    other_7d: h.other_7d,
+                    reply_rate_7d: h.reply_rate_7d,
+                    email_sent_today: h.email_sent_today,
+                    warmup_email_sent_today: h.warmup_email_sent_today,
+                    ..Default::default()
+                },
+            ))
         })
     }
 

@@ -54,6 +54,16 @@ def test_engine_snapshot_events_and_errors(sims: gi.Simulators, tmp_path: Path) 
         no_secret(e, *keys)
     for t in engine.tiers():
         no_secret(t, *keys)
+    dashboard = engine.dashboard(pid)
+    no_secret(dashboard, *keys)
+    for m in dashboard.mailboxes:
+        no_secret(m, *keys)
+    no_secret(engine.invoice_payment_failed(pid, invoice_id="in_repr"), *keys)
+    sims.inject_fault("plusvibe", "GET /account/list", {"status": 503}, times=1000)
+    partial = engine.dashboard(pid)
+    sims.clear_faults("plusvibe")
+    assert partial.missing
+    no_secret(partial, *keys)
 
     # The PlusVibe login was registered in Zapmail with its password: the journal redacts it.
     zm = sims.journal("zapmail")

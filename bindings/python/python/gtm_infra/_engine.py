@@ -17,7 +17,7 @@ from ._clients import (
     ZapmailClient,
 )
 from ._config import EngineSettings, Vendors
-from ._models import DomainCheck, ProgressEvent, Quote, Snapshot, Tier
+from ._models import Dashboard, DomainCheck, EventOutcome, ProgressEvent, Quote, Snapshot, Tier
 from .errors import ProgressCallbackError
 
 ProgressCallback = Callable[[ProgressEvent], Union[None, Awaitable[None]]]
@@ -80,6 +80,14 @@ def _payment(checkout_session_id: str | None, customer_id: str | None, subscript
             "subscription_id": subscription_id,
         }
     )
+
+
+def _checkout(session_id: str, customer_id: str | None, subscription_id: str | None) -> str:
+    return json.dumps({"session_id": session_id, "customer_id": customer_id, "subscription_id": subscription_id})
+
+
+def _invoice(invoice_id: str, subscription_id: str | None) -> str:
+    return json.dumps({"invoice_id": invoice_id, "subscription_id": subscription_id})
 
 
 def _tier_spec(**fields: Any) -> str:
@@ -252,6 +260,69 @@ class Engine(_Common):
         cb = _sync_callback(on_progress) if on_progress is not None else None
         self._n.run_worker(stop if stop is not None else StopSignal(), cb)
 
+    # ---------------------------------------------------------------- lifecycle
+
+    def upgrade(self, provision_id: str, *, tier: str, new_domains: list[str]) -> Snapshot:
+        """Queue an upgrade of an active provision to a bigger ``tier`` (slug), buying
+        ``new_domains`` (exactly the extra domains the tier adds); then :meth:`run` it.
+        A downgrade, an unknown tier or bad domains raise :class:`ValidationError`; an
+        upgrade of a provision that is not active raises :class:`InvalidStateError`."""
+        return Snapshot._from_json(self._n.upgrade(str(provision_id), tier, list(new_domains)))
+
+    def cancel(self, provision_id: str) -> Snapshot:
+        """Cancel: status ``cancelled`` and a teardown run (warmup stopped, mailboxes
+        removed at the next renewal, domains kept); then :meth:`run` it. Already cancelled:
+        returned as it is. :class:`InvalidStateError` while a run is in progress."""
+        return Snapshot._from_json(self._n.cancel(str(provision_id)))
+
+    def dashboard(self, provision_id: str) -> Dashboard:
+        """Domains, mailboxes with their warmup health, the HeyReach list and the PlusVibe
+        login email in one call. A vendor that fails leaves its part empty and named in
+        :attr:`Dashboard.missing` (no exception)."""
+        return Dashboard._from_json(self._n.dashboard(str(provision_id)))
+
+    def checkout_completed(
+        self,
+        provision_id: str,
+        *,
+        session_id: str,
+        customer_id: str | None = None,
+        subscription_id: str | None = None,
+    ) -> EventOutcome:
+        """Stripe's ``checkout.session.completed``: record the payment and queue the run
+        (a repeated delivery changes nothing)."""
+        return EventOutcome._from_json(
+            self._n.checkout_completed(str(provision_id), _checkout(session_id, customer_id, subscription_id))
+        )
+
+    def subscription_updated(
+        self,
+        provision_id: str,
+        *,
+        tier: str,
+        new_domains: list[str],
+        subscription_id: str | None = None,
+    ) -> EventOutcome:
+        """Stripe's ``customer.subscription.updated``: :meth:`upgrade` to ``tier``; the
+        same tier again changes nothing."""
+        return EventOutcome._from_json(
+            self._n.subscription_updated(str(provision_id), subscription_id, tier, list(new_domains))
+        )
+
+    def subscription_deleted(self, provision_id: str, *, subscription_id: str | None = None) -> EventOutcome:
+        """Stripe's ``customer.subscription.deleted``: :meth:`cancel` (already cancelled:
+        nothing changes)."""
+        return EventOutcome._from_json(self._n.subscription_deleted(str(provision_id), subscription_id))
+
+    def invoice_payment_failed(
+        self, provision_id: str, *, invoice_id: str, subscription_id: str | None = None
+    ) -> EventOutcome:
+        """Stripe's ``invoice.payment_failed``: flag the provision
+        (``invoice_payment_failed:<invoice>`` in :attr:`Snapshot.flags`); nothing stops."""
+        return EventOutcome._from_json(
+            self._n.invoice_payment_failed(str(provision_id), _invoice(invoice_id, subscription_id))
+        )
+
     # ---------------------------------------------------------------- wizard and tiers
 
     def tiers(self, *, include_inactive: bool = False) -> list[Tier]:
@@ -406,6 +477,58 @@ class AsyncEngine(_Common):
             return
         stream = self._n.subscribe(None)
         await _with_progress(self._n.run_worker_async(sig), stream, on_progress)
+
+    async def upgrade(self, provision_id: str, *, tier: str, new_domains: list[str]) -> Snapshot:
+        """See :meth:`Engine.upgrade`."""
+        return Snapshot._from_json(await self._n.upgrade_async(str(provision_id), tier, list(new_domains)))
+
+    async def cancel(self, provision_id: str) -> Snapshot:
+        """See :meth:`Engine.cancel`."""
+        return Snapshot._from_json(await self._n.cancel_async(str(provision_id)))
+
+    async def dashboard(self, provision_id: str) -> Dashboard:
+        """See :meth:`Engine.dashboard`."""
+        return Dashboard._from_json(await self._n.dashboard_async(str(provision_id)))
+
+    async def checkout_completed(
+        self,
+        provision_id: str,
+        *,
+        session_id: str,
+        customer_id: str | None = None,
+        subscription_id: str | None = None,
+    ) -> EventOutcome:
+        """See :meth:`Engine.checkout_completed`."""
+        return EventOutcome._from_json(
+            await self._n.checkout_completed_async(
+                str(provision_id), _checkout(session_id, customer_id, subscription_id)
+            )
+        )
+
+    async def subscription_updated(
+        self,
+        provision_id: str,
+        *,
+        tier: str,
+        new_domains: list[str],
+        subscription_id: str | None = None,
+    ) -> EventOutcome:
+        """See :meth:`Engine.subscription_updated`."""
+        return EventOutcome._from_json(
+            await self._n.subscription_updated_async(str(provision_id), subscription_id, tier, list(new_domains))
+        )
+
+    async def subscription_deleted(self, provision_id: str, *, subscription_id: str | None = None) -> EventOutcome:
+        """See :meth:`Engine.subscription_deleted`."""
+        return EventOutcome._from_json(await self._n.subscription_deleted_async(str(provision_id), subscription_id))
+
+    async def invoice_payment_failed(
+        self, provision_id: str, *, invoice_id: str, subscription_id: str | None = None
+    ) -> EventOutcome:
+        """See :meth:`Engine.invoice_payment_failed`."""
+        return EventOutcome._from_json(
+            await self._n.invoice_payment_failed_async(str(provision_id), _invoice(invoice_id, subscription_id))
+        )
 
     async def tiers(self, *, include_inactive: bool = False) -> list[Tier]:
         """See :meth:`Engine.tiers`."""

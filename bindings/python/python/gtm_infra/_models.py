@@ -343,3 +343,134 @@ class SimulatorEndpoint:
 
     base_url: str
     api_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class WarmupHealth:
+    """A mailbox's PlusVibe warmup figures. ``None`` is "no data yet" (e.g. a new
+    account), which is not the same as a measured ``0``."""
+
+    overall_7d: float | None
+    google_7d: float | None
+    microsoft_7d: float | None
+    other_7d: float | None
+    reply_rate_7d: float | None
+    email_sent_today: int | None
+    warmup_email_sent_today: int | None
+
+    @classmethod
+    def _from_dict(cls, d: dict[str, Any]) -> WarmupHealth:
+        return cls(
+            overall_7d=d.get("overall_7d"),
+            google_7d=d.get("google_7d"),
+            microsoft_7d=d.get("microsoft_7d"),
+            other_7d=d.get("other_7d"),
+            reply_rate_7d=d.get("reply_rate_7d"),
+            email_sent_today=d.get("email_sent_today"),
+            warmup_email_sent_today=d.get("warmup_email_sent_today"),
+        )
+
+
+@dataclass(frozen=True)
+class MailboxCard:
+    """A mailbox on the dashboard. ``in_plusvibe`` is ``None`` when PlusVibe could not be
+    asked; ``warmup_status`` and ``health`` are ``None`` unless PlusVibe lists it."""
+
+    email: str
+    in_plusvibe: bool | None
+    warmup_status: str | None
+    health: WarmupHealth | None
+
+
+@dataclass(frozen=True)
+class DomainCard:
+    """A domain on the dashboard, with its mailboxes."""
+
+    name: str
+    status: str
+    mailboxes: tuple[MailboxCard, ...]
+
+
+@dataclass(frozen=True)
+class HeyReachList:
+    """The provision's HeyReach lead list."""
+
+    id: int
+    name: str
+    lead_count: int
+
+
+@dataclass(frozen=True)
+class MissingPart:
+    """A dashboard part that could not be loaded: ``part`` is ``plusvibe_warmup`` or
+    ``heyreach_list``; ``reason`` is the vendor's words (never a secret)."""
+
+    part: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """A provision's infrastructure dashboard. When a vendor fails, the rest is still
+    there and ``missing`` names the part that is not (``is_complete`` is then false)."""
+
+    provision_id: str
+    status: str
+    tier: str
+    domains: tuple[DomainCard, ...]
+    plusvibe_login_email: str | None
+    heyreach_list: HeyReachList | None
+    missing: tuple[MissingPart, ...]
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether every part was loaded."""
+        return not self.missing
+
+    @property
+    def mailboxes(self) -> tuple[MailboxCard, ...]:
+        """Every mailbox of every domain."""
+        return tuple(m for d in self.domains for m in d.mailboxes)
+
+    @classmethod
+    def _from_json(cls, text: str) -> Dashboard:
+        d = json.loads(text)
+        hl = d.get("heyreach_list")
+        return cls(
+            provision_id=d["provision_id"],
+            status=d["status"],
+            tier=d["tier"],
+            domains=tuple(
+                DomainCard(
+                    name=x["name"],
+                    status=x["status"],
+                    mailboxes=tuple(
+                        MailboxCard(
+                            email=m["email"],
+                            in_plusvibe=m.get("in_plusvibe"),
+                            warmup_status=m.get("warmup_status"),
+                            health=WarmupHealth._from_dict(m["health"]) if m.get("health") is not None else None,
+                        )
+                        for m in x["mailboxes"]
+                    ),
+                )
+                for x in d["domains"]
+            ),
+            plusvibe_login_email=d.get("plusvibe_login_email"),
+            heyreach_list=HeyReachList(id=hl["id"], name=hl["name"], lead_count=hl["lead_count"]) if hl else None,
+            missing=tuple(MissingPart(part=m["part"], reason=m["reason"]) for m in d.get("missing", ())),
+        )
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    """What a billing lifecycle hook did: ``applied`` is false when the event had been
+    applied already (a repeated delivery) or asked for what already holds."""
+
+    applied: bool
+    snapshot: Snapshot
+
+    @classmethod
+    def _from_json(cls, text: str) -> EventOutcome:
+        d = json.loads(text)
+        return cls(applied=bool(d["applied"]), snapshot=Snapshot._from_json(json.dumps(d["snapshot"])))

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from . import _native
 from ._config import EngineSettings, RateLimits, VendorConfig, Vendors
 from ._models import JournalEntry, SimulatorEndpoint
+from .errors import NotFoundError
 
 Vendor = Literal["zapmail", "plusvibe", "heyreach"]
 
@@ -197,6 +198,14 @@ class Simulators:
     def complete_transitions(self) -> None:
         """Finish every pending Zapmail transition (domains, mailboxes, exports) now."""
         self._sim().complete_transitions()
+
+    def set_warmup_health(self, email: str, **figures: float | int | None) -> None:
+        """Set PlusVibe's warmup figures of the account ``email`` (``overall_7d``,
+        ``google_7d``, ``microsoft_7d``, ``other_7d``, ``reply_rate_7d``,
+        ``email_sent_today``, ``warmup_email_sent_today``); a figure left out or ``None``
+        is "no data". :class:`NotFoundError` if PlusVibe has no such account."""
+        if not self._sim().set_warmup_health(email, json.dumps(figures)):
+            raise NotFoundError(f"PlusVibe simulator has no account {email!r}")
 
     def domains_bought(self, domain: str) -> int:
         """Times ``domain`` was bought (paid and created)."""
