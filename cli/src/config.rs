@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Args;
-use provisioning::store::{PostgresStore, SqliteStore};
+use provisioning::store::{PgRateLimiter, PostgresStore, SqliteStore};
 use provisioning::{Engine, EngineConfig, ProgressSink, SecretKey, Store};
 use secrecy::SecretString;
 use serde::Deserialize;
+use vendor_http::RateLimiter;
 
 use crate::error::{CliError, CliResult, from_vendor};
 
@@ -238,35 +239,92 @@ impl Settings {
 
     /// The Zapmail client.
     pub fn zapmail(&self) -> CliResult<zapmail::Client> {
-        let key = pick(&self.args.zapmail_api_key, &self.file.zapmail.api_key)
-            .ok_or_else(|| Self::missing_key("ZAPMAIL_API_KEY", "zapmail"))?;
-        let mut b = zapmail::Client::builder().api_key(key);
-        if let Some(url) = pick(&self.args.zapmail_base_url, &self.file.zapmail.base_url) {
-            b = b.base_url(url);
-        }
-        b.build().map_err(|e| from_vendor(&e))
+        self.zapmail_with(None)
     }
 
     /// The PlusVibe client.
     pub fn plusvibe(&self) -> CliResult<plusvibe::Client> {
-        let key = pick(&self.args.plusvibe_api_key, &self.file.plusvibe.api_key)
-            .ok_or_else(|| Self::missing_key("PLUSVIBE_API_KEY", "plusvibe"))?;
-        let mut b = plusvibe::Client::builder().api_key(key);
-        if let Some(url) = pick(&self.args.plusvibe_base_url, &self.file.plusvibe.base_url) {
-            b = b.base_url(url);
-        }
-        b.build().map_err(|e| from_vendor(&e))
+        self.plusvibe_with(None)
     }
 
     /// The HeyReach client.
     pub fn heyreach(&self) -> CliResult<heyreach::Client> {
-        let key = pick(&self.args.heyreach_api_key, &self.file.heyreach.api_key)
-            .ok_or_else(|| Self::missing_key("HEYREACH_API_KEY", "heyreach"))?;
-        let mut b = heyreach::Client::builder().api_key(key);
+        self.heyreach_with(None)
+    }
+
+    fn zapmail_key(&self) -> CliResult<SecretString> {
+        pick(&self.args.zapmail_api_key, &self.file.zapmail.api_key)
+            .ok_or_else(|| Self::missing_key("ZAPMAIL_API_KEY", "zapmail"))
+    }
+
+    fn plusvibe_key(&self) -> CliResult<SecretString> {
+        pick(&self.args.plusvibe_api_key, &self.file.plusvibe.api_key)
+            .ok_or_else(|| Self::missing_key("PLUSVIBE_API_KEY", "plusvibe"))
+    }
+
+    fn heyreach_key(&self) -> CliResult<SecretString> {
+        pick(&self.args.heyreach_api_key, &self.file.heyreach.api_key)
+            .ok_or_else(|| Self::missing_key("HEYREACH_API_KEY", "heyreach"))
+    }
+
+    /// The Zapmail client, pacing itself with `limiter` when given (else in-process).
+    fn zapmail_with(&self, limiter: Option<Arc<dyn RateLimiter>>) -> CliResult<zapmail::Client> {
+        let mut b = zapmail::Client::builder().api_key(self.zapmail_key()?);
+        if let Some(url) = pick(&self.args.zapmail_base_url, &self.file.zapmail.base_url) {
+            b = b.base_url(url);
+        }
+        if let Some(l) = limiter {
+            b = b.rate_limiter(l);
+        }
+        b.build().map_err(|e| from_vendor(&e))
+    }
+
+    /// The PlusVibe client, pacing itself with `limiter` when given (else in-process).
+    fn plusvibe_with(&self, limiter: Option<Arc<dyn RateLimiter>>) -> CliResult<plusvibe::Client> {
+        let mut b = plusvibe::Client::builder().api_key(self.plusvibe_key()?);
+        if let Some(url) = pick(&self.args.plusvibe_base_url, &self.file.plusvibe.base_url) {
+            b = b.base_url(url);
+        }
+        if let Some(l) = limiter {
+            b = b.rate_limiter(l);
+        }
+        b.build().map_err(|e| from_vendor(&e))
+    }
+
+    /// The HeyReach client, pacing itself with `limiter` when given (else in-process).
+    fn heyreach_with(&self, limiter: Option<Arc<dyn RateLimiter>>) -> CliResult<heyreach::Client> {
+        let mut b = heyreach::Client::builder().api_key(self.heyreach_key()?);
         if let Some(url) = pick(&self.args.heyreach_base_url, &self.file.heyreach.base_url) {
             b = b.base_url(url);
         }
+        if let Some(l) = limiter {
+            b = b.rate_limiter(l);
+        }
         b.build().map_err(|e| from_vendor(&e))
+    }
+
+    /// The three clients. On PostgreSQL their rate budgets live in the database
+    /// ([`PgRateLimiter`]), so every worker process on one key shares the vendor's limits and
+    /// a 429 seen by one pauses all; otherwise each paces itself in this process.
+    async fn clients(
+        &self,
+        pg: Option<&PostgresStore>,
+    ) -> CliResult<(zapmail::Client, plusvibe::Client, heyreach::Client)> {
+        let Some(pg) = pg else {
+            return Ok((self.zapmail()?, self.plusvibe()?, self.heyreach()?));
+        };
+        let shared = |vendor: &'static str, key: SecretString, limits| async move {
+            let l = PgRateLimiter::new(pg, vendor, &key, limits).await?;
+            CliResult::Ok(Some(Arc::new(l) as Arc<dyn RateLimiter>))
+        };
+        let z = shared("zapmail", self.zapmail_key()?, zapmail::default_limits()).await?;
+        let p = shared("plusvibe", self.plusvibe_key()?, plusvibe::default_limits()).await?;
+        let h = shared("heyreach", self.heyreach_key()?, heyreach::default_limits()).await?;
+        Ok((
+            self.zapmail_with(z)?,
+            self.plusvibe_with(p)?,
+            self.heyreach_with(h)?,
+        ))
     }
 
     /// The engine's settings: the simulators' short schedules, or the vendors' defaults
@@ -336,7 +394,10 @@ impl Settings {
         config: EngineConfig,
         sinks: Vec<Arc<dyn ProgressSink>>,
     ) -> CliResult<Engine> {
-        let (z, p, h) = (self.zapmail()?, self.plusvibe()?, self.heyreach()?);
+        // Keys first: a missing one is the clearest error.
+        self.zapmail_key()?;
+        self.plusvibe_key()?;
+        self.heyreach_key()?;
         if self.simulators() {
             self.check_simulator_urls()?;
         } else if config.zapmail_billing.is_none() {
@@ -346,7 +407,8 @@ impl Settings {
             );
         }
         let key = self.secret_key()?;
-        let store = self.store().await?;
+        let (store, pg) = open_store_parts(&self.database_url()).await?;
+        let (z, p, h) = self.clients(pg.as_deref()).await?;
         let mut b = Engine::builder()
             .clients(z, p, h)
             .store(store)
@@ -362,10 +424,18 @@ impl Settings {
 /// Open a store by URL (`sqlite://`, a bare file path, or `postgres://`), migrate it and
 /// seed the default tiers when there are none.
 pub async fn open_store(url: &str) -> CliResult<Arc<dyn Store>> {
+    Ok(open_store_parts(url).await?.0)
+}
+
+/// [`open_store`], plus the PostgreSQL store itself when it is one (for shared rate limits).
+async fn open_store_parts(url: &str) -> CliResult<(Arc<dyn Store>, Option<Arc<PostgresStore>>)> {
     let url = url.trim();
+    let mut pg = None;
     let store: Arc<dyn Store> =
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Arc::new(PostgresStore::connect(url).await?)
+            let s = Arc::new(PostgresStore::connect(url).await?);
+            pg = Some(s.clone());
+            s
         } else if url.contains("://") && !url.starts_with("sqlite:") {
             return Err(CliError::user(format!(
                 "unsupported database URL scheme in GTM_DATABASE_URL: use sqlite://FILE or \
@@ -377,7 +447,7 @@ pub async fn open_store(url: &str) -> CliResult<Arc<dyn Store>> {
         };
     store.migrate().await?;
     store.seed_default_tiers().await?;
-    Ok(store)
+    Ok((store, pg))
 }
 
 /// Check that each vendor answers and accepts its key (one cheap read each), so a wrong

@@ -878,6 +878,18 @@ async fn provisioning_into_postgres() {
     .concat();
     let out = run_in(r.dir.path(), &env, &args).await;
     let list = run_in(r.dir.path(), &env, &["status", "--json"]).await;
+    // On PostgreSQL the clients' budgets live in the database (shared by every worker):
+    // one row per vendor key and bucket, Zapmail's availability bucket included.
+    let db = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(PgConnectOptions::from_str(&url).unwrap())
+        .await
+        .unwrap();
+    let budgets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM gtm_rate_limits")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    db.close().await;
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(&admin)
         .await
@@ -885,6 +897,10 @@ async fn provisioning_into_postgres() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.json()["status"], "active");
     assert_eq!(list.json()[0]["status"], "active");
+    assert!(
+        budgets >= 4,
+        "expected shared rate-limit rows for the three vendors, found {budgets}"
+    );
 }
 
 fn fastrand_u64() -> u64 {
