@@ -1,8 +1,10 @@
 //! What Python passes to build vendor clients and engines: one JSON document per call,
 //! decoded here into typed settings (secrets as `SecretString` from the start).
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use provisioning::store::{PgRateLimiter, PostgresStore};
 use secrecy::SecretString;
 use serde::Deserialize;
 use vendor_http::{RateLimits, RetryConfig};
@@ -104,6 +106,19 @@ impl VendorSpec {
             b = b.rate_limits(l);
         }
         Ok(b)
+    }
+
+    /// A builder of vendor `V` whose rate budget lives in PostgreSQL ([`PgRateLimiter`]):
+    /// every process on the same key and database shares the vendor's limits, and a 429
+    /// seen by one pauses all. `pg` must be migrated.
+    pub async fn shared_builder<V: vendor_http::client::Vendor>(
+        &self,
+        builder: vendor_http::client::ClientBuilder<V>,
+        pg: &PostgresStore,
+    ) -> Outcome<vendor_http::client::ClientBuilder<V>> {
+        let l = limits(&self.rate_limits, V::default_limits())?.unwrap_or_else(V::default_limits);
+        let limiter = PgRateLimiter::new(pg, V::NAME, &self.api_key, l).await?;
+        Ok(self.builder(builder)?.rate_limiter(Arc::new(limiter)))
     }
 
     /// A Zapmail client.

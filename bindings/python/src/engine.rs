@@ -210,15 +210,36 @@ async fn open(spec: EngineSpec) -> Outcome<Engine> {
         Failure::config("secret_key must be 64 hex characters or base64 of 32 bytes (see gtm_infra.generate_secret_key())")
     })?;
     let config = spec.settings.engine_config()?;
-    let zapmail = spec.zapmail.zapmail()?;
-    let plusvibe = spec.plusvibe.plusvibe()?;
-    let heyreach = spec.heyreach.heyreach()?;
     let url = spec.store.trim().to_string();
-    let store: Arc<dyn Store> =
+    let (store, zapmail, plusvibe, heyreach): (Arc<dyn Store>, _, _, _) =
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Arc::new(PostgresStore::connect(&url).await?)
+            // On PostgreSQL the clients' rate budgets live in the database, shared by every
+            // worker process on the same keys (the migration creates their table).
+            let pg = Arc::new(PostgresStore::connect(&url).await?);
+            pg.migrate().await?;
+            let zapmail = (spec.zapmail)
+                .shared_builder(zapmail::Client::builder(), &pg)
+                .await?
+                .build()?;
+            let plusvibe = (spec.plusvibe)
+                .shared_builder(plusvibe::Client::builder(), &pg)
+                .await?
+                .build()?;
+            let heyreach = (spec.heyreach)
+                .shared_builder(heyreach::Client::builder(), &pg)
+                .await?
+                .build()?;
+            (pg, zapmail, plusvibe, heyreach)
         } else {
-            Arc::new(SqliteStore::open(&url).await?)
+            let zapmail = spec.zapmail.zapmail()?;
+            let plusvibe = spec.plusvibe.plusvibe()?;
+            let heyreach = spec.heyreach.heyreach()?;
+            (
+                Arc::new(SqliteStore::open(&url).await?),
+                zapmail,
+                plusvibe,
+                heyreach,
+            )
         };
     let hub = Arc::new(Hub::default());
     let mut checker =
