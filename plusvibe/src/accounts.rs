@@ -377,7 +377,7 @@ fn metric_from(v: Option<&Value>) -> Option<f64> {
 
 /// The per-account warmup figures a dashboard shows. `None` means the vendor has no data
 /// yet (its `-1`), which is different from a measured zero.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct WarmupHealth {
     /// 7-day overall warmup health (percent).
     pub overall_7d: Option<f64>,

@@ -70,39 +70,9 @@ pub struct MailboxCard {
     pub health: Option<WarmupHealth>,
 }
 
-/// The per-account warmup figures (PlusVibe `analytics`). `None`: no data yet, which is
+/// The per-account warmup figures (PlusVibe `analytics`): `None` is "no data yet", which is
 /// not zero.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct WarmupHealth {
-    /// 7-day overall warmup health, percent.
-    pub overall_7d: Option<f64>,
-    /// 7-day health at Google recipients.
-    pub google_7d: Option<f64>,
-    /// 7-day health at Microsoft recipients.
-    pub microsoft_7d: Option<f64>,
-    /// 7-day health at other recipients.
-    pub other_7d: Option<f64>,
-    /// 7-day reply rate, percent.
-    pub reply_rate_7d: Option<f64>,
-    /// Campaign emails sent today.
-    pub email_sent_today: Option<u64>,
-    /// Warmup emails sent today.
-    pub warmup_email_sent_today: Option<u64>,
-}
-
-impl From<plusvibe::accounts::WarmupHealth> for WarmupHealth {
-    fn from(h: plusvibe::accounts::WarmupHealth) -> Self {
-        WarmupHealth {
-            overall_7d: h.overall_7d,
-            google_7d: h.google_7d,
-            microsoft_7d: h.microsoft_7d,
-            other_7d: h.other_7d,
-            reply_rate_7d: h.reply_rate_7d,
-            email_sent_today: h.email_sent_today,
-            warmup_email_sent_today: h.warmup_email_sent_today,
-        }
-    }
-}
+pub use plusvibe::accounts::WarmupHealth;
 
 /// The HeyReach lead list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,7 +175,7 @@ impl Engine {
                                 .flatten()
                                 .and_then(|a| a.warmup_status.as_ref())
                                 .map(|w| w.to_string()),
-                            health: found.flatten().map(|a| a.warmup_health().into()),
+                            health: found.flatten().map(|a| a.warmup_health()),
                         }
                     })
                     .collect(),
