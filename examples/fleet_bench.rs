@@ -26,7 +26,7 @@ use provisioning::{
 };
 use serde_json::json;
 use tokio::time::Instant;
-use vendor_http::{GENERAL, RateLimiter, RateLimits, WindowLimiter};
+use vendor_http::{GENERAL, Permit, RateLimiter, RateLimits, WindowLimiter};
 use zapmail::mock::Transition;
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
@@ -118,14 +118,15 @@ struct Watched {
 
 #[async_trait]
 impl RateLimiter for Watched {
-    async fn acquire(&self, bucket: &str) {
+    async fn acquire(&self, bucket: &str) -> Permit {
         let asked = Instant::now();
-        self.inner.acquire(bucket).await;
+        let permit = self.inner.acquire(bucket).await;
         let now = Instant::now();
         let waited = now - asked > Duration::from_millis(1);
         if bucket == GENERAL || !self.inner.limits().buckets.contains_key(bucket) {
             self.grants.lock().unwrap().push((now, waited));
         }
+        permit
     }
     async fn penalize(&self, bucket: &str, wait: Duration) {
         self.inner.penalize(bucket, wait).await;

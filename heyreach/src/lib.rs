@@ -60,8 +60,8 @@ pub use lists::{
 };
 pub use page::{MAX_LEADS_PAGE_LIMIT, MAX_PAGE_LIMIT, Page, VENDOR_DEFAULT_LIMIT};
 pub use vendor_http::{
-    ApiError, ClientBuilder, Error, ErrorKind, GENERAL, Limit, LimitSet, RateLimiter, RateLimits,
-    Result, RetryConfig, Sent,
+    ApiError, ClientBuilder, Error, ErrorKind, GENERAL, Limit, LimitSet, Permit, RateLimiter,
+    RateLimits, Result, RetryConfig, Sent,
 };
 
 /// The vendor name used in errors, spans and limiter keys.

@@ -70,7 +70,7 @@ pub use secrecy::{ExposeSecret, SecretString};
 pub use types::{AccountStatus, ClientStatus, Provider, StatusResponse, WarmupStatus, YesNo};
 pub use vendor_http::limit::GENERAL;
 pub use vendor_http::{
-    ApiError, ClientBuilder, Error, ErrorDetails, ErrorKind, HttpCore, Limit, LimitSet,
+    ApiError, ClientBuilder, Error, ErrorDetails, ErrorKind, HttpCore, Limit, LimitSet, Permit,
     RateLimiter, RateLimits, Request, Result, RetryConfig, Sent,
 };
 

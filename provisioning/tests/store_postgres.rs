@@ -775,7 +775,7 @@ async fn processes_share_one_rate_budget_and_one_429_gate() {
     // Two "processes" on one key share 4 tokens: whoever asks, the fifth must wait ~1 h.
     assert_eq!(a.try_acquire(GENERAL).await.unwrap(), None);
     assert_eq!(b.try_acquire(GENERAL).await.unwrap(), None);
-    b.acquire(GENERAL).await;
+    drop(b.acquire(GENERAL).await);
     assert_eq!(a.try_acquire(GENERAL).await.unwrap(), None);
     let wait = b.try_acquire(GENERAL).await.unwrap().expect("budget spent");
     assert!(wait > Duration::from_secs(3000), "{wait:?}");

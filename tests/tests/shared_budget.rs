@@ -34,8 +34,9 @@ async fn greedy(limiters: Vec<Arc<dyn RateLimiter>>, enforcer: Arc<WindowEnforce
             let enforcer = enforcer.clone();
             callers.spawn(async move {
                 for _ in 0..per_caller {
-                    l.acquire(GENERAL).await;
+                    let permit = l.acquire(GENERAL).await;
                     let _ = enforcer.admit("agency-key", GENERAL);
+                    drop(permit); // answered
                 }
             });
         }

@@ -579,7 +579,7 @@ impl HttpCore {
         let idempotent = req.idempotency == Idempotency::Idempotent;
         let mut attempt = 1u32;
         loop {
-            inner.limiter.acquire(req.bucket).await;
+            let permit = inner.limiter.acquire(req.bucket).await;
             let span = tracing::debug_span!(
                 "vendor_request",
                 vendor = inner.vendor,
@@ -588,6 +588,8 @@ impl HttpCore {
                 attempt,
             );
             let result = self.attempt(&req, &op).instrument(span).await;
+            // The answer (or the failure) is in: the vendor has counted the request.
+            drop(permit);
             let err = match result.and_then(|raw| decode(self, &op, &raw)) {
                 Ok(value) => return Ok(value),
                 Err(e) => e,

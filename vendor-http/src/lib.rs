@@ -45,8 +45,8 @@ pub use client::{
 };
 pub use error::{ApiError, Error, ErrorKind, Result, Sent};
 pub use limit::{
-    GENERAL, Gate, GovernorLimiter, Limit, LimitSet, RateLimiter, RateLimits, Unlimited,
-    WindowLimiter,
+    GENERAL, Gate, GovernorLimiter, Limit, LimitSet, Permit, RateLimiter, RateLimits, Slot,
+    Unlimited, WindowLimiter,
 };
 pub use retry::{Decision, RetryConfig, RetryPolicy};
 

@@ -63,8 +63,8 @@ pub use types::{
 };
 pub use validate::{SupportedTlds, TldPolicy};
 pub use vendor_http::{
-    ApiError, ClientBuilder, Error, ErrorKind, HttpCore, Limit, LimitSet, RateLimiter, RateLimits,
-    Result, RetryConfig, Sent,
+    ApiError, ClientBuilder, Error, ErrorKind, HttpCore, Limit, LimitSet, Permit, RateLimiter,
+    RateLimits, Result, RetryConfig, Sent,
 };
 
 /// Vendor name used in errors, spans and limiter keys.

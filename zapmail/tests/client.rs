@@ -1180,8 +1180,9 @@ struct RecordingLimiter(std::sync::Mutex<Vec<String>>);
 
 #[async_trait::async_trait]
 impl zapmail::RateLimiter for RecordingLimiter {
-    async fn acquire(&self, bucket: &str) {
+    async fn acquire(&self, bucket: &str) -> zapmail::Permit {
         self.0.lock().unwrap().push(bucket.to_string());
+        zapmail::Permit::none()
     }
     async fn penalize(&self, _bucket: &str, _wait: Duration) {}
 }

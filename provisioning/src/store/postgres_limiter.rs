@@ -52,7 +52,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::postgres::PgPool;
-use vendor_http::limit::{GENERAL, GovernorLimiter, RateLimiter, RateLimits, quota_for};
+use vendor_http::limit::{GENERAL, GovernorLimiter, Permit, RateLimiter, RateLimits, quota_for};
 
 use super::{PostgresStore, StoreError, StoreResult};
 
@@ -296,7 +296,9 @@ impl PgRateLimiter {
 
 #[async_trait]
 impl RateLimiter for PgRateLimiter {
-    async fn acquire(&self, bucket: &str) {
+    async fn acquire(&self, bucket: &str) -> Permit {
+        // GCRA counts a request at its admission (the limits' margin covers the way to
+        // the vendor), and so does the in-process fallback.
         if bucket != GENERAL {
             let cell = self.buckets.get(bucket).copied().unwrap_or(Cell::UNLIMITED);
             if !self.take(bucket, cell).await {
@@ -304,8 +306,9 @@ impl RateLimiter for PgRateLimiter {
             }
         }
         if !self.take(GENERAL, self.general).await {
-            self.fallback.acquire(GENERAL).await;
+            return self.fallback.acquire(GENERAL).await;
         }
+        Permit::none()
     }
 
     async fn penalize(&self, bucket: &str, wait: Duration) {
