@@ -1100,8 +1100,14 @@ mod tests {
         for seed in 0..20 {
             let l = WindowLimiter::new(zapmail_like().scaled(20.0));
             let arrivals = arrivals_with_delays(&l, 5000, Duration::from_millis(300), seed);
-            assert!(max_in_window(&arrivals, Duration::from_secs(1)) <= 100, "seed {seed}");
-            assert!(max_in_window(&arrivals, Duration::from_secs(60)) <= 4000, "seed {seed}");
+            assert!(
+                max_in_window(&arrivals, Duration::from_secs(1)) <= 100,
+                "seed {seed}"
+            );
+            assert!(
+                max_in_window(&arrivals, Duration::from_secs(60)) <= 4000,
+                "seed {seed}"
+            );
             // The cost is at most one round trip (here up to 320 ms) per 1 s window:
             // 4,000 in at most 40 s × 1.32, well before the minute window's 60 s.
             let at_3999 = arrivals[3999] as f64 / 1e9;
@@ -1125,7 +1131,10 @@ mod tests {
             arrivals.sort_unstable();
             overflowed |= max_in_window(&arrivals, Duration::from_secs(1)) > 100;
         }
-        assert!(overflowed, "the control should overflow: the test proves nothing");
+        assert!(
+            overflowed,
+            "the control should overflow: the test proves nothing"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -1167,7 +1176,10 @@ mod tests {
         assert!(waiting.await.unwrap_err().is_cancelled());
         // Its reservation does not hold the window forever.
         let next = tokio::time::timeout(Duration::from_secs(60), l.acquire(GENERAL)).await;
-        assert!(next.is_ok(), "the cancelled caller's slot was never given back");
+        assert!(
+            next.is_ok(),
+            "the cancelled caller's slot was never given back"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -482,6 +482,10 @@ impl Engine {
 
     /// Run every due provision, up to `config.concurrency` at once, until `stop` resolves.
     /// Sleeps until the next due run, a new run in this process, or `config.idle_poll`.
+    ///
+    /// A store that fails (a database restart, a dropped connection, a locked SQLite file)
+    /// does not end the worker: it logs a warning, keeps its running drives going, and asks
+    /// again after a backoff (100 ms doubling up to `config.idle_poll`, at least 1 s).
     pub async fn run_worker(
         &self,
         stop: impl std::future::Future<Output = ()>,
@@ -495,6 +499,9 @@ impl Engine {
         wakeups
             .subscribe_if_due(&*self.inner.store, self.inner.config.idle_poll)
             .await;
+        let idle = self.inner.config.idle_poll;
+        // Consecutive store failures, for the backoff.
+        let mut store_failures = 0u32;
         loop {
             while let Some(done) = tasks.try_join_next() {
                 if let Ok(Err(e)) = done {
@@ -507,11 +514,34 @@ impl Engine {
                 let now = Utc::now();
                 let lease =
                     now + chrono::Duration::from_std(self.inner.config.lease).unwrap_or_default();
-                let claims = self
+                let claims = match self
                     .inner
                     .store
                     .claim_due(&self.inner.config.worker_id, now, lease, free)
-                    .await?;
+                    .await
+                {
+                    Ok(claims) => {
+                        store_failures = 0;
+                        claims
+                    }
+                    Err(e) => {
+                        store_failures = store_failures.saturating_add(1);
+                        let wait = (Duration::from_millis(100)
+                            * 2u32.saturating_pow(store_failures.min(16) - 1))
+                        .min(idle.max(Duration::from_secs(1)));
+                        tracing::warn!(
+                            error = %e,
+                            retry_in_ms = wait.as_millis() as u64,
+                            running = tasks.len(),
+                            "cannot look for due runs; the worker keeps its running drives and asks again"
+                        );
+                        tokio::select! {
+                            _ = &mut stop => break,
+                            _ = tokio::time::sleep(wait) => {}
+                        }
+                        continue;
+                    }
+                };
                 claimed = claims.len();
                 for claim in claims {
                     let permit = slots.clone().acquire_owned().await.expect("semaphore open");
@@ -533,8 +563,10 @@ impl Engine {
             if claimed > 0 {
                 continue;
             }
-            let idle = self.inner.config.idle_poll;
-            let next = self.inner.store.next_due_at().await?;
+            let next = self.inner.store.next_due_at().await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot read when the next run is due; polling");
+                None
+            });
             let wait = next
                 .map(|t| (t - Utc::now()).to_std().unwrap_or_default())
                 .unwrap_or(idle)
