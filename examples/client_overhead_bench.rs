@@ -10,7 +10,8 @@
 //! ```
 //!
 //! The last line of stdout is one JSON object: CPU time (user + system, of this process:
-//! the server's share is the same for both) and wall time of each, and their ratios; then,
+//! the server's share is the same for both) and wall time of each, their ratios (best round
+//! against best round, and the median of each round's ratio to the next round of bare); then,
 //! measured apart, what the vendor's look for an error inside a 2xx answer costs per
 //! answer (`Vendor::error_in_success`) and what reading the answer as a JSON tree costs.
 
@@ -35,7 +36,8 @@ struct Args {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
-    /// Measured rounds per client (alternating; the best of each is kept).
+    /// Measured rounds per client (alternating; the best of each is kept, and the median
+    /// of each round's own ratio is reported too).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
     /// Whose `Vendor` hooks the client under test uses: `generic` (none), or one vendor's
@@ -246,6 +248,9 @@ async fn run(args: Args) -> Result<(), AnyError> {
     measure(args.n / 10 + 1, args.concurrency, bare_one.clone()).await?;
     let mut best_ours: Option<Measured> = None;
     let mut best_bare: Option<Measured> = None;
+    // Each round's own ratio: on a shared machine the load drifts between rounds, and a
+    // round of ours and the round of bare right after it share most of it.
+    let mut paired: Vec<f64> = Vec::with_capacity(args.rounds);
     for round in 0..args.rounds {
         let o = measure(args.n, args.concurrency, ours_one.clone()).await?;
         let b = measure(args.n, args.concurrency, bare_one.clone()).await?;
@@ -257,6 +262,7 @@ async fn run(args: Args) -> Result<(), AnyError> {
             b.cpu.as_secs_f64(),
             b.wall.as_secs_f64()
         );
+        paired.push(o.cpu.as_secs_f64() / b.cpu.as_secs_f64());
         let keep = |best: &mut Option<Measured>, m: Measured| {
             if best.as_ref().is_none_or(|x| m.cpu < x.cpu) {
                 *best = Some(m);
@@ -285,6 +291,8 @@ async fn run(args: Args) -> Result<(), AnyError> {
     let probe = vendor.probe();
     let probe_ns = per_body(&|b| probe(b).is_some());
     let tree_ns = per_body(&|b| serde_json::from_slice::<Value>(b).is_ok());
+    paired.sort_by(f64::total_cmp);
+    let median_ratio = (paired[(paired.len() - 1) / 2] + paired[paired.len() / 2]) / 2.0;
     let r3 = |x: f64| (x * 1000.0).round() / 1000.0;
     println!(
         "{}",
@@ -299,6 +307,7 @@ async fn run(args: Args) -> Result<(), AnyError> {
             "bare_wall_s": r3(b.wall.as_secs_f64()),
             "cpu_ratio": r3(o.cpu.as_secs_f64() / b.cpu.as_secs_f64()),
             "wall_ratio": r3(o.wall.as_secs_f64() / b.wall.as_secs_f64()),
+            "cpu_ratio_median_of_rounds": r3(median_ratio),
             "ours_cpu_us_per_request": r3(o.cpu.as_secs_f64() * 1e6 / args.n as f64),
             "bare_cpu_us_per_request": r3(b.cpu.as_secs_f64() * 1e6 / args.n as f64),
             "probe_ns_per_answer": r3(probe_ns),
