@@ -61,6 +61,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
+use vendor_http::probe::{Field, top_level};
 use vendor_http::reqwest::Method;
 use vendor_http::reqwest::header::HeaderName;
 
@@ -99,9 +100,7 @@ impl vendor_http::Vendor for PlusVibe {
         error_details(body)
     }
 
-    const ERRORS_IN_SUCCESS: bool = true;
-
-    fn error_in_success(body: &Value) -> Option<u16> {
+    fn error_in_success(body: &[u8]) -> Option<u16> {
         error_in_success(body)
     }
 }
@@ -162,12 +161,16 @@ pub fn error_details(body: &Value) -> ErrorDetails {
 /// An error carried inside a 2xx body. PlusVibe does not document one; we defensively treat
 /// `{"status":"error", ...}` and the partner envelope's failure code `{"code":0, ...}` (its
 /// success code is `1`, §1.6) as a 400, so a rejected request never looks like a success.
-pub fn error_in_success(body: &Value) -> Option<u16> {
-    let obj = body.as_object()?;
-    if obj.get("status").and_then(Value::as_str) == Some("error") {
+/// Bodies that are not one JSON object carry no error.
+///
+/// Reads only the top-level `status` and `code` fields, without building a JSON tree (it
+/// runs on every successful answer).
+pub fn error_in_success(body: &[u8]) -> Option<u16> {
+    let [status, code] = top_level(body, ["status", "code"])?;
+    if status.as_ref().and_then(Field::as_str) == Some("error") {
         return Some(400);
     }
-    if obj.get("code").and_then(Value::as_i64) == Some(0) {
+    if code.as_ref().and_then(Field::as_i64) == Some(0) {
         return Some(400);
     }
     None
@@ -280,4 +283,61 @@ pub(crate) fn check_object_ids<'a>(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rule as it was written against a JSON tree; the byte probe must agree with it.
+    fn on_tree(body: &[u8]) -> Option<u16> {
+        let body: Value = serde_json::from_slice(body).ok()?;
+        let obj = body.as_object()?;
+        if obj.get("status").and_then(Value::as_str) == Some("error") {
+            return Some(400);
+        }
+        if obj.get("code").and_then(Value::as_i64) == Some(0) {
+            return Some(400);
+        }
+        None
+    }
+
+    #[test]
+    fn errors_inside_success_bodies_agree_with_the_tree_rule() {
+        let cases: &[(&str, Option<u16>)] = &[
+            (
+                r#"{"status": "error", "message": "Invalid API key"}"#,
+                Some(400),
+            ),
+            (
+                r#"{"code": 0, "message": "Invalid pipl_username"}"#,
+                Some(400),
+            ),
+            (r#"{"code": 0, "status": "success"}"#, Some(400)),
+            (r#"{"status": "success"}"#, None),
+            (r#"{"code": 1, "message": "success", "data": []}"#, None),
+            (r#"{"status": "\u0065rror"}"#, Some(400)),
+            (r#"{"status": "ERROR"}"#, None),
+            (r#"{"status": "error "}"#, None),
+            (r#"{"status": 400}"#, None),
+            (r#"{"status": ["error"]}"#, None),
+            (r#"{"code": 0.0}"#, None),
+            (r#"{"code": -0}"#, on_tree(br#"{"code": -0}"#)),
+            (r#"{"code": "0"}"#, None),
+            (r#"{"code": false}"#, None),
+            (r#"{"code": null, "status": null}"#, None),
+            (r#"{"code": 0, "code": 1}"#, None),
+            (r#"{"code": 1, "code": 0}"#, Some(400)),
+            (r#"{"data": {"status": "error", "code": 0}}"#, None),
+            (r#"[{"status": "error"}]"#, None),
+            (r#""error""#, None),
+            ("", None),
+            (r#"{"status": "error""#, None),
+            (r#"{"status": "error"} x"#, None),
+        ];
+        for (body, want) in cases {
+            assert_eq!(error_in_success(body.as_bytes()), *want, "{body}");
+            assert_eq!(on_tree(body.as_bytes()), *want, "{body}");
+        }
+    }
 }

@@ -917,6 +917,33 @@ async fn partner_errors_never_show_the_password() {
 }
 
 #[tokio::test]
+async fn standard_api_error_inside_http_200_is_an_error() {
+    // The partner envelope's `{"code": 0}` is covered by
+    // `partner_rejection_inside_http_200_is_an_error`.
+    let (server, client) = setup().await;
+    Mock::given(method("PATCH"))
+        .and(path("/api/v1/account/bulk-update-warmup"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "status": "error", "message": "warmup_status: must be one of [ACTIVE, INACTIVE]"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let e = client
+        .email_accounts()
+        .bulk_update_warmup(&ws(), &[AccountId::from(ACC1)], WarmupStatus::Active)
+        .await
+        .unwrap_err();
+    let api = e.api().expect("api error");
+    assert_eq!((api.status, api.http_status), (400, 200));
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    assert!(
+        e.to_string().contains("must be one of [ACTIVE, INACTIVE]"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
 async fn partner_upload_sends_inline_warmup_and_provider_id() {
     let (server, client) = setup().await;
     Mock::given(method("POST"))

@@ -35,6 +35,7 @@
 pub mod client;
 pub mod error;
 pub mod limit;
+pub mod probe;
 pub mod redact;
 pub mod retry;
 #[cfg(feature = "sim")]

@@ -124,6 +124,54 @@ async fn error_inside_http_200_is_an_error() {
 }
 
 #[tokio::test]
+async fn error_inside_http_200_is_an_error_on_every_sending_path() {
+    // `ToyVendor` overrides only `Vendor::error_in_success`: that alone switches detection
+    // on, for typed, raw and unit sends alike.
+    let s = sim().await;
+    let c = client(&s);
+    s.faults().inject("GET /things", Fault::ErrorIn200(403), 3);
+    let typed = c.send::<Value>(Request::get("/things")).await.unwrap_err();
+    let raw = c.send_raw(Request::get("/things")).await.unwrap_err();
+    let unit = c.send_unit(Request::get("/things")).await.unwrap_err();
+    for err in [typed, raw, unit] {
+        let api = err.api().expect("api error");
+        assert_eq!((api.status, api.http_status), (403, 200), "{err}");
+        assert_eq!(api.request_id.as_deref(), Some("e-1"), "{err}");
+        assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
+    }
+    assert_eq!(list(&c).await.unwrap(), Vec::<String>::new());
+}
+
+/// The toy vendor without an `error_in_success`: the default reads nothing.
+struct PlainToy;
+impl vendor_http::Vendor for PlainToy {
+    const NAME: &'static str = "toy";
+    const DEFAULT_BASE_URL: &'static str = "https://toy.invalid/api";
+    type Client = vendor_http::HttpCore;
+    fn default_limits() -> RateLimits {
+        RateLimits::unlimited()
+    }
+    fn auth_header() -> vendor_http::reqwest::header::HeaderName {
+        vendor_http::reqwest::header::HeaderName::from_static("x-toy-key")
+    }
+}
+
+#[tokio::test]
+async fn without_the_hook_a_2xx_body_is_never_an_error() {
+    let s = sim().await;
+    let c = ClientBuilder::<PlainToy>::new()
+        .api_key(KEY)
+        .base_url(s.base_url())
+        .retry(RetryConfig::fast())
+        .build()
+        .unwrap();
+    s.faults().inject("GET /things", Fault::ErrorIn200(404), 1);
+    let v: Value = c.send(Request::get("/things")).await.unwrap();
+    assert_eq!(v["status"], 404);
+    assert_eq!(s.journal().count("GET /things"), 1);
+}
+
+#[tokio::test]
 async fn vendor_errors_decode_into_one_line() {
     let s = sim().await;
     let c = client(&s);

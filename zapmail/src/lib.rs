@@ -49,7 +49,7 @@ pub mod workspaces;
 
 use std::time::Duration;
 
-use serde_json::Value;
+use vendor_http::probe::top_level;
 use vendor_http::reqwest::header::HeaderName;
 
 pub use client::Client;
@@ -106,19 +106,23 @@ impl vendor_http::Vendor for Zapmail {
         HeaderName::from_static(AUTH_HEADER)
     }
 
-    /// Zapmail can answer HTTP 200 with `{"status": 404, "message": ...}` (§3): an integer
-    /// top-level `status` outside 200–299 is an error. String statuses (export status
-    /// `"COMPLETED"`, availability rows) are not envelopes and are ignored.
-    const ERRORS_IN_SUCCESS: bool = true;
-
-    fn error_in_success(body: &Value) -> Option<u16> {
+    /// Zapmail can answer HTTP 200 with `{"status": 404, "message": ...}` (§3): see
+    /// [`error_status_in`].
+    fn error_in_success(body: &[u8]) -> Option<u16> {
         error_status_in(body)
     }
 }
 
-/// The error status an HTTP-2xx body carries, if any (see [`Zapmail`]'s `Vendor` impl).
-pub fn error_status_in(body: &Value) -> Option<u16> {
-    let status = body.get("status")?;
+/// The error status an HTTP-2xx body carries, if any (§3): an integer top-level `status`
+/// outside 200–299 (a number with no fraction, like `404.0`, counts as one). String
+/// statuses (export status `"COMPLETED"`, availability rows) are not envelopes and are
+/// ignored, as are bodies that are not one JSON object.
+///
+/// Reads only the top-level `status` field, without building a JSON tree (it runs on every
+/// successful answer).
+pub fn error_status_in(body: &[u8]) -> Option<u16> {
+    let [status] = top_level(body, ["status"])?;
+    let status = status?;
     let n = status.as_i64().or_else(|| {
         status
             .as_f64()
@@ -170,22 +174,80 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The rule as it was written against a JSON tree; the byte probe must agree with it.
+    fn on_tree(body: &[u8]) -> Option<u16> {
+        let body: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let status = body.get("status")?;
+        let n = status.as_i64().or_else(|| {
+            status
+                .as_f64()
+                .filter(|f| f.fract() == 0.0)
+                .map(|f| f as i64)
+        })?;
+        if (200..300).contains(&n) {
+            None
+        } else {
+            Some(u16::try_from(n).ok().filter(|s| *s >= 100).unwrap_or(500))
+        }
+    }
+
+    fn status_in(v: serde_json::Value) -> Option<u16> {
+        error_status_in(&serde_json::to_vec(&v).unwrap())
+    }
+
     #[test]
     fn error_statuses_inside_success_bodies() {
-        assert_eq!(
-            error_status_in(&json!({"status": 404, "message": "x"})),
-            Some(404)
-        );
-        assert_eq!(error_status_in(&json!({"status": 403})), Some(403));
-        assert_eq!(error_status_in(&json!({"status": 200, "data": {}})), None);
-        assert_eq!(error_status_in(&json!({"status": 202})), None);
-        assert_eq!(error_status_in(&json!({"status": "COMPLETED"})), None);
-        assert_eq!(error_status_in(&json!({"status": "404"})), None);
-        assert_eq!(
-            error_status_in(&json!({"message": "Domains purchased"})),
-            None
-        );
-        assert_eq!(error_status_in(&json!([1, 2])), None);
-        assert_eq!(error_status_in(&json!({"status": 0})), Some(500));
+        assert_eq!(status_in(json!({"status": 404, "message": "x"})), Some(404));
+        assert_eq!(status_in(json!({"status": 403})), Some(403));
+        assert_eq!(status_in(json!({"status": 200, "data": {}})), None);
+        assert_eq!(status_in(json!({"status": 202})), None);
+        assert_eq!(status_in(json!({"status": "COMPLETED"})), None);
+        assert_eq!(status_in(json!({"status": "404"})), None);
+        assert_eq!(status_in(json!({"message": "Domains purchased"})), None);
+        assert_eq!(status_in(json!([1, 2])), None);
+        assert_eq!(status_in(json!({"status": 0})), Some(500));
+    }
+
+    #[test]
+    fn the_byte_probe_agrees_with_the_tree_rule() {
+        let bodies: &[&str] = &[
+            r#"{"status": 404, "message": "Workspace not found", "errorId": "b3a1"}"#,
+            r#"{"status": 200, "message": "ok", "data": {"status": 404}}"#,
+            r#"{"data": [{"status": 500}], "status": 207}"#,
+            r#"{"status": 404.0}"#,
+            r#"{"status": 404.5}"#,
+            r#"{"status": 4.04e2}"#,
+            r#"{"status": -404}"#,
+            r#"{"status": 99}"#,
+            r#"{"status": 70000}"#,
+            r#"{"status": 18446744073709551615}"#,
+            r#"{"status": 1e30}"#,
+            r#"{"status": null}"#,
+            r#"{"status": true}"#,
+            r#"{"status": [404]}"#,
+            r#"{"status": {"code": 404}}"#,
+            r#"{"status": 403}"#,
+            r#"{"status": 200, "status": 403}"#,
+            r#"{"status": 403, "status": 200}"#,
+            r#"{"Status": 404}"#,
+            r#"[{"status": 404}]"#,
+            r#"[404]"#,
+            r#""404""#,
+            "404",
+            "",
+            "  ",
+            "null",
+            r#"{"status": 404"#,
+            r#"{"status": 404} trailing"#,
+            r#"{"status": 1e400}"#,
+            "<html>Bad gateway</html>",
+        ];
+        for body in bodies {
+            assert_eq!(
+                error_status_in(body.as_bytes()),
+                on_tree(body.as_bytes()),
+                "{body}"
+            );
+        }
     }
 }
