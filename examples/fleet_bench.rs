@@ -8,25 +8,33 @@
 //! cargo run --release --example fleet_bench -- --store postgres://postgres@127.0.0.1/fleet
 //! ```
 //!
+//! The simulators run in a child process (this program again, with the hidden flag
+//! `--serve-simulators`), so the worker's peak memory is measured alone;
+//! `--in-process-simulators` runs them in this process as before.
+//!
 //! Progress goes to stderr; the last line of stdout is one JSON object (see
 //! `BENCHMARKS.md` at the repository root for every field and the figures of a run).
 
 use std::collections::BTreeMap;
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use clap::Parser;
-use provisioning::sim::{Simulators, SimulatorsConfig};
+use provisioning::sim::{Duplicates, Simulators, SimulatorsConfig, simulator_engine_config};
 use provisioning::store::{MemoryStore, SqliteStore};
 use provisioning::{
-    Engine, EngineConfig, FnSink, NewProvision, Payment, ProgressEvent, ProgressSink, ProvisionId,
-    ProvisionStatus, SecretKey, StepStatus, Store,
+    Clients, Engine, EngineConfig, FnSink, NewProvision, Payment, ProgressEvent, ProgressSink,
+    ProvisionId, ProvisionStatus, SecretKey, StepStatus, Store,
 };
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout};
 use tokio::time::Instant;
-use vendor_http::{GENERAL, Permit, RateLimiter, RateLimits, WindowLimiter};
+use vendor_http::{GENERAL, Permit, RateLimiter, RateLimits, RetryConfig, WindowLimiter};
 use zapmail::mock::Transition;
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
@@ -62,25 +70,23 @@ struct Args {
     /// Also print the calls per route of the run and of the calibration to stderr.
     #[arg(short, long)]
     verbose: bool,
+    /// Run the simulators in this process (the old mode: `peak_rss_mb` then includes
+    /// them and their request journals).
+    #[arg(long)]
+    in_process_simulators: bool,
+    /// Internal: serve the simulators (JSON settings) to the parent over stdin/stdout.
+    #[arg(long, hide = true, value_name = "JSON")]
+    serve_simulators: Option<String>,
 }
 
-/// Calls per route of the three simulators, for `--verbose`.
-fn print_routes(what: &str, sims: &Simulators) {
-    let mut by_route = BTreeMap::<String, usize>::new();
-    for (v, j) in [
-        ("zapmail", sims.zapmail.journal()),
-        ("plusvibe", sims.plusvibe.journal()),
-        ("heyreach", sims.heyreach.journal()),
-    ] {
-        for e in j.entries() {
-            *by_route.entry(format!("{v} {}", e.route)).or_default() += 1;
-        }
-    }
-    let z = sims.zapmail.journal().entries();
-    if let Some(first) = z.first().map(|e| e.at) {
+/// Calls per route of the three simulators, for `--verbose`, and Zapmail's calls per
+/// second from `origin_ns` (shared timeline, see [`Timeline`]; `None`: its first call).
+fn print_routes(what: &str, report: &SimReport, origin_ns: Option<i64>) {
+    let arrivals = &report.zapmail_arrivals_ns;
+    if let Some(origin) = origin_ns.or_else(|| arrivals.iter().min().copied()) {
         let mut per_s = Vec::<usize>::new();
-        for e in &z {
-            let s = (e.at - first).as_secs() as usize;
+        for &at in arrivals {
+            let s = (at - origin).max(0) as usize / 1_000_000_000;
             if per_s.len() <= s {
                 per_s.resize(s + 1, 0);
             }
@@ -89,8 +95,257 @@ fn print_routes(what: &str, sims: &Simulators) {
         eprintln!("{what}: zapmail calls per second: {per_s:?}");
     }
     eprintln!("{what}: calls per route");
-    for (r, k) in by_route {
+    for (r, k) in &report.routes {
         eprintln!("  {k:7} {r}");
+    }
+}
+
+/// One clock both processes can read. An `Instant` means nothing in another process, so
+/// each process reads the wall clock (`SystemTime`, unix-epoch nanoseconds) once at start
+/// next to its monotonic clock (`Instant`), and places every later instant `t` at
+/// `wall_ns + (t - mono)`. Both processes run on one machine: the monotonic clock is
+/// system-wide (NTP slews it and the wall clock alike), so the two processes' mappings
+/// differ by a constant only: the microseconds between the two reads of each pair, plus
+/// a step of the wall clock, if one happened between the two processes' starts (a fraction
+/// of a second apart). A step later in the run moves neither mapping.
+#[derive(Debug, Clone, Copy)]
+struct Timeline {
+    wall_ns: i64,
+    mono: std::time::Instant,
+}
+
+impl Timeline {
+    fn start() -> Self {
+        let mono = std::time::Instant::now();
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Timeline {
+            wall_ns: i64::try_from(wall.as_nanos()).unwrap_or(i64::MAX),
+            mono,
+        }
+    }
+
+    /// `t` on the shared timeline (unix-epoch nanoseconds).
+    fn ns(&self, t: std::time::Instant) -> i64 {
+        let signed = |d: Duration| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX);
+        match t.checked_duration_since(self.mono) {
+            Some(after) => self.wall_ns + signed(after),
+            None => self.wall_ns - signed(self.mono - t),
+        }
+    }
+}
+
+/// The child's settings (`--serve-simulators`): those of [`sims_config`].
+#[derive(Debug, Serialize, Deserialize)]
+struct ServeConfig {
+    rate_scale: f64,
+    latency_ms: u64,
+}
+
+/// Where the simulators answer, with their test keys (the child's first line).
+#[derive(Debug, Serialize, Deserialize)]
+struct Endpoints {
+    zapmail_url: String,
+    zapmail_key: String,
+    plusvibe_url: String,
+    plusvibe_key: String,
+    plusvibe_agency_workspace: String,
+    heyreach_url: String,
+    heyreach_key: String,
+}
+
+impl Endpoints {
+    fn of(sims: &Simulators) -> Self {
+        Endpoints {
+            zapmail_url: sims.zapmail.base_url(),
+            zapmail_key: sims.zapmail.api_key(),
+            plusvibe_url: sims.plusvibe.base_url(),
+            plusvibe_key: sims.plusvibe.api_key().to_string(),
+            plusvibe_agency_workspace: sims.plusvibe.agency_workspace_id().to_string(),
+            heyreach_url: sims.heyreach.base_url(),
+            heyreach_key: sims.heyreach.api_key().to_string(),
+        }
+    }
+}
+
+/// What the simulators saw (the answer to `report`).
+#[derive(Debug, Serialize, Deserialize)]
+struct SimReport {
+    /// Requests received per vendor (zapmail, plusvibe, heyreach), 429s included.
+    calls: [usize; 3],
+    /// Requests refused with 429 per vendor.
+    refused: [usize; 3],
+    /// Zapmail requests not refused.
+    zapmail_admitted: usize,
+    /// Arrival of every Zapmail request counted in the general limit only (availability
+    /// queries have their own bucket), on the shared timeline ([`Timeline`]).
+    zapmail_arrivals_ns: Vec<i64>,
+    /// Requests per `"vendor route"`.
+    routes: BTreeMap<String, usize>,
+    /// `Simulators::duplicates`.
+    duplicates: Vec<String>,
+    /// Peak resident memory of the simulators' process, MB (when it is their own).
+    peak_rss_mb: Option<f64>,
+}
+
+/// Requests received per vendor.
+fn calls_of(sims: &Simulators) -> [usize; 3] {
+    [
+        sims.zapmail.journal().len(),
+        sims.plusvibe.journal().len(),
+        sims.heyreach.journal().len(),
+    ]
+}
+
+/// Read the journals without copying them (`Journal::entries` clones every body).
+fn report_of(sims: &Simulators, timeline: &Timeline, peak_rss_mb: Option<f64>) -> SimReport {
+    let routes = std::cell::RefCell::new(BTreeMap::<String, usize>::new());
+    let arrivals = std::cell::RefCell::new(Vec::new());
+    let general = |route: &str| {
+        route != zapmail::mock::routes::AVAILABLE && route != zapmail::mock::routes::AVAILABLE_BULK
+    };
+    for (vendor, journal) in [
+        ("zapmail", sims.zapmail.journal()),
+        ("plusvibe", sims.plusvibe.journal()),
+        ("heyreach", sims.heyreach.journal()),
+    ] {
+        journal.count_where(|e| {
+            *routes
+                .borrow_mut()
+                .entry(format!("{vendor} {}", e.route))
+                .or_default() += 1;
+            if vendor == "zapmail" && general(&e.route) {
+                arrivals.borrow_mut().push(timeline.ns(e.at));
+            }
+            false
+        });
+    }
+    SimReport {
+        calls: calls_of(sims),
+        refused: [
+            sims.zapmail.journal().rate_limited(),
+            sims.plusvibe.journal().rate_limited(),
+            sims.heyreach.journal().rate_limited(),
+        ],
+        zapmail_admitted: sims.zapmail.journal().count_where(|e| !e.rate_limited),
+        zapmail_arrivals_ns: arrivals.into_inner(),
+        routes: routes.into_inner(),
+        duplicates: sims.duplicates().found,
+        peak_rss_mb,
+    }
+}
+
+/// The child process: start the simulators with `config`, print their [`Endpoints`] as one
+/// JSON line, then answer one JSON line per command read from stdin: `counts` (requests
+/// per vendor so far), `report` ([`SimReport`]); `quit` or the end of stdin (the parent
+/// ended) exits.
+async fn serve_simulators(config: &str) -> Result<(), AnyError> {
+    let config: ServeConfig = serde_json::from_str(config)?;
+    let timeline = Timeline::start();
+    let sims = Simulators::start_with(sims_config(
+        config.rate_scale,
+        Duration::from_millis(config.latency_ms),
+    ))
+    .await;
+    println!("{}", serde_json::to_string(&Endpoints::of(&sims))?);
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    while let Some(line) = lines.next_line().await? {
+        let answer = match line.trim() {
+            "counts" => json!(calls_of(&sims)),
+            // The peak first: building the report allocates.
+            "report" => serde_json::to_value(report_of(&sims, &timeline, Some(peak_rss_mb())))?,
+            "quit" => break,
+            other => json!({ "error": format!("unknown command {other:?}") }),
+        };
+        println!("{answer}");
+    }
+    Ok(())
+}
+
+/// The simulators in a child process, and the pipes to talk to it. Dropping it kills the
+/// child; the child also exits when its stdin closes (this process ended).
+#[derive(Debug)]
+struct SimChild {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: Lines<BufReader<ChildStdout>>,
+}
+
+impl SimChild {
+    async fn spawn(config: &ServeConfig) -> Result<(Self, Endpoints), AnyError> {
+        let mut child = tokio::process::Command::new(std::env::current_exe()?)
+            .arg("--serve-simulators")
+            .arg(serde_json::to_string(config)?)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()?;
+        let stdin = child.stdin.take().ok_or("no stdin for the simulators")?;
+        let stdout = child.stdout.take().ok_or("no stdout from the simulators")?;
+        let mut c = SimChild {
+            child,
+            stdin,
+            stdout: BufReader::new(stdout).lines(),
+        };
+        let endpoints = c.read().await?;
+        Ok((c, endpoints))
+    }
+
+    async fn read<T: DeserializeOwned>(&mut self) -> Result<T, AnyError> {
+        let line = self
+            .stdout
+            .next_line()
+            .await?
+            .ok_or("the simulators' process ended")?;
+        Ok(serde_json::from_str(&line)?)
+    }
+
+    async fn ask<T: DeserializeOwned>(&mut self, command: &str) -> Result<T, AnyError> {
+        self.stdin
+            .write_all(format!("{command}\n").as_bytes())
+            .await?;
+        self.stdin.flush().await?;
+        self.read().await
+    }
+
+    async fn quit(mut self) -> Result<(), AnyError> {
+        self.stdin.write_all(b"quit\n").await?;
+        drop(self.stdin);
+        self.child.wait().await?;
+        Ok(())
+    }
+}
+
+/// The simulators of the measured run: in a child process (default) or in this one.
+#[derive(Debug)]
+enum Sims {
+    Child(Box<tokio::sync::Mutex<SimChild>>),
+    InProcess(Box<Simulators>, Timeline),
+}
+
+impl Sims {
+    /// Requests received per vendor so far.
+    async fn counts(&self) -> Result<[usize; 3], AnyError> {
+        match self {
+            Sims::Child(c) => c.lock().await.ask("counts").await,
+            Sims::InProcess(s, _) => Ok(calls_of(s)),
+        }
+    }
+
+    async fn report(&self) -> Result<SimReport, AnyError> {
+        match self {
+            Sims::Child(c) => c.lock().await.ask("report").await,
+            Sims::InProcess(s, t) => Ok(report_of(s, t, None)),
+        }
+    }
+
+    async fn close(self) -> Result<(), AnyError> {
+        match self {
+            Sims::Child(c) => c.into_inner().quit().await,
+            Sims::InProcess(..) => Ok(()),
+        }
     }
 }
 
@@ -102,7 +357,11 @@ async fn main() {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
-    if let Err(e) = bench(args).await {
+    let result = match &args.serve_simulators {
+        Some(config) => serve_simulators(config).await,
+        None => bench(args).await,
+    };
+    if let Err(e) = result {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
@@ -144,8 +403,8 @@ fn sims_config(scale: f64, latency: Duration) -> SimulatorsConfig {
     c
 }
 
-fn engine_config(sims: &Simulators, concurrency: Option<usize>) -> EngineConfig {
-    let mut base = sims.engine_config();
+fn engine_config(plusvibe_agency_workspace: &str, concurrency: Option<usize>) -> EngineConfig {
+    let mut base = simulator_engine_config();
     // A drive waits for the shared rate limiter inside a step, and the engine renews its
     // claim only when it saves: with hundreds of provisions queued behind Zapmail's
     // per-minute window (the oldest first), a young provision's drive can wait longer
@@ -163,7 +422,7 @@ fn engine_config(sims: &Simulators, concurrency: Option<usize>) -> EngineConfig 
     EngineConfig {
         concurrency: concurrency.unwrap_or(base.concurrency).max(1),
         // A deployment names its agency workspace (otherwise each run looks it up).
-        plusvibe_agency_workspace_id: Some(sims.plusvibe.agency_workspace_id().to_string()),
+        plusvibe_agency_workspace_id: Some(plusvibe_agency_workspace.to_string()),
         ..base
     }
 }
@@ -187,8 +446,8 @@ async fn run_fleet(
     notify: &tokio::sync::Notify,
     n: usize,
     tier: &str,
-    progress: Option<&Simulators>,
-) -> Result<(Vec<ProvisionId>, Duration), AnyError> {
+    progress: Option<&Sims>,
+) -> Result<(Vec<ProvisionId>, Instant, Duration), AnyError> {
     let tier_row = engine
         .store()
         .tier_by_slug(tier)
@@ -209,13 +468,14 @@ async fn run_fleet(
                 _ = notify.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(2)) => {
                     if let Some(s) = progress {
+                        let calls = match s.counts().await {
+                            Ok([z, p, h]) => format!("zapmail {z}, plusvibe {p}, heyreach {h}"),
+                            Err(e) => format!("unknown ({e})"),
+                        };
                         eprintln!(
-                            "[{:6.1}s] {}/{n} finished; calls: zapmail {}, plusvibe {}, heyreach {}",
+                            "[{:6.1}s] {}/{n} finished; calls: {calls}",
                             start.elapsed().as_secs_f64(),
                             finished.load(Ordering::SeqCst),
-                            s.zapmail.journal().len(),
-                            s.plusvibe.journal().len(),
-                            s.heyreach.journal().len(),
                         );
                     }
                 }
@@ -223,7 +483,7 @@ async fn run_fleet(
         }
     };
     engine.run_worker(stop).await?;
-    Ok((ids, start.elapsed()))
+    Ok((ids, start, start.elapsed()))
 }
 
 /// Counts provisions whose run ended, and wakes the stop future on each.
@@ -254,6 +514,8 @@ const CALIBRATION_CONCURRENCY: usize = 50;
 
 /// The fewest calls per vendor the same fleet makes when every vendor transition is
 /// immediate (every poll answered at once) and nothing limits or fails.
+///
+/// It runs in this process (its simulators are dropped before it returns).
 async fn calibrate(n: usize, tier: &str, verbose: bool) -> Result<[usize; 3], AnyError> {
     let mut c = sims_config(1.0, Duration::ZERO);
     c.zapmail.limits = Some(RateLimits::unlimited());
@@ -265,16 +527,27 @@ async fn calibrate(n: usize, tier: &str, verbose: bool) -> Result<[usize; 3], An
     c.zapmail.export_import_delay = Duration::ZERO;
     let sims = Simulators::start_with(c).await;
     let (finished, notify, sink) = finish_counter();
-    let clients = sims.clients();
+    let c = clients(
+        &Endpoints::of(&sims),
+        [
+            RateLimits::unlimited(),
+            RateLimits::unlimited(),
+            RateLimits::unlimited(),
+        ],
+        None,
+    )?;
     let engine = Engine::builder()
-        .clients(clients.zapmail, clients.plusvibe, clients.heyreach)
+        .clients(c.zapmail, c.plusvibe, c.heyreach)
         .store(Arc::new(MemoryStore::new()))
         .secret_key(SecretKey::generate())
         .sink(sink)
-        .config(engine_config(&sims, Some(n.min(CALIBRATION_CONCURRENCY))))
+        .config(engine_config(
+            sims.plusvibe.agency_workspace_id().as_ref(),
+            Some(n.min(CALIBRATION_CONCURRENCY)),
+        ))
         .build()
         .await?;
-    let (ids, _) = run_fleet(&engine, &finished, &notify, n, tier, None).await?;
+    let (ids, _, _) = run_fleet(&engine, &finished, &notify, n, tier, None).await?;
     for id in ids {
         let s = engine.status(id).await?;
         if s.status != ProvisionStatus::Active {
@@ -282,16 +555,16 @@ async fn calibrate(n: usize, tier: &str, verbose: bool) -> Result<[usize; 3], An
         }
     }
     if verbose {
-        print_routes("calibration", &sims);
+        print_routes(
+            "calibration",
+            &report_of(&sims, &Timeline::start(), None),
+            None,
+        );
     }
-    Ok([
-        sims.zapmail.journal().len(),
-        sims.plusvibe.journal().len(),
-        sims.heyreach.journal().len(),
-    ])
+    Ok(calls_of(&sims))
 }
 
-/// Peak resident memory of this process (simulators included), MB.
+/// Peak resident memory of this process (`VmHWM`), MB.
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -319,6 +592,47 @@ async fn open_store(spec: &str) -> Result<(Arc<dyn Store>, Option<std::path::Pat
     Err(format!("--store {spec:?}: use sqlite, sqlite://PATH or postgres://...").into())
 }
 
+/// Clients against `at` with the simulators' client settings (test keys, fast retries)
+/// and the production timeout, each following its `limits` (zapmail, plusvibe, heyreach);
+/// Zapmail's requests go through `zapmail_limiter` when given.
+fn clients(
+    at: &Endpoints,
+    [zapmail_limits, plusvibe_limits, heyreach_limits]: [RateLimits; 3],
+    zapmail_limiter: Option<Arc<dyn RateLimiter>>,
+) -> Result<Clients, AnyError> {
+    let mut zapmail = zapmail::Client::builder()
+        .api_key(at.zapmail_key.clone())
+        .base_url(at.zapmail_url.clone())
+        .retry(RetryConfig::fast())
+        .timeout(CLIENT_TIMEOUT)
+        .rate_limits(zapmail_limits);
+    if let Some(limiter) = zapmail_limiter {
+        zapmail = zapmail.rate_limiter(limiter);
+    }
+    Ok(Clients {
+        zapmail: zapmail.build()?,
+        plusvibe: plusvibe::Client::builder()
+            .api_key(at.plusvibe_key.clone())
+            .base_url(at.plusvibe_url.clone())
+            .retry(RetryConfig::fast())
+            .timeout(CLIENT_TIMEOUT)
+            .rate_limits(plusvibe_limits)
+            .build()?,
+        heyreach: heyreach::Client::builder()
+            .api_key(at.heyreach_key.clone())
+            .base_url(at.heyreach_url.clone())
+            .retry(RetryConfig::fast())
+            .timeout(CLIENT_TIMEOUT)
+            .rate_limits(heyreach_limits)
+            .build()?,
+    })
+}
+
+/// `p`-quantile (0..=1) of sorted `v`.
+fn quantile(v: &[i64], p: f64) -> i64 {
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
 async fn bench(args: Args) -> Result<(), AnyError> {
     if args.n == 0 {
         return Err("-n must be at least 1".into());
@@ -328,42 +642,54 @@ async fn bench(args: Args) -> Result<(), AnyError> {
     }
     let tier = args.tier.trim().to_lowercase();
     eprintln!(
-        "fleet_bench: {} {tier} provisions, quotas x{}, store {}",
-        args.n, args.rate_scale, args.store
-    );
-    let sims = Simulators::start_with(sims_config(
+        "fleet_bench: {} {tier} provisions, quotas x{}, store {}, simulators {}",
+        args.n,
         args.rate_scale,
-        Duration::from_millis(args.latency_ms),
-    ))
-    .await;
-    let zapmail_limits = sims.zapmail.limits().limits();
+        args.store,
+        if args.in_process_simulators {
+            "in this process"
+        } else {
+            "in a child process"
+        }
+    );
+    let timeline = Timeline::start();
+    let serve = ServeConfig {
+        rate_scale: args.rate_scale,
+        latency_ms: args.latency_ms,
+    };
+    let (sims, endpoints) = if args.in_process_simulators {
+        let s = Simulators::start_with(sims_config(
+            serve.rate_scale,
+            Duration::from_millis(serve.latency_ms),
+        ))
+        .await;
+        let at = Endpoints::of(&s);
+        (Sims::InProcess(Box::new(s), timeline), at)
+    } else {
+        let (child, at) = SimChild::spawn(&serve).await?;
+        (Sims::Child(Box::new(tokio::sync::Mutex::new(child))), at)
+    };
+    // The quotas the Zapmail simulator enforces (`sims_config`).
+    let zapmail_limits = zapmail::default_limits().scaled(args.rate_scale);
     let watched = Arc::new(Watched {
         inner: WindowLimiter::new(zapmail_limits.clone()),
         grants: Mutex::new(Vec::new()),
     });
     let (store, temp_file) = open_store(&args.store).await?;
     let (finished, notify, sink) = finish_counter();
+    let scaled = [
+        zapmail_limits.clone(),
+        plusvibe::default_limits().scaled(args.rate_scale),
+        heyreach::default_limits().scaled(args.rate_scale),
+    ];
+    let c = clients(&endpoints, scaled, Some(watched.clone()))?;
     let engine = Engine::builder()
-        .clients(
-            sims.zapmail
-                .client_builder()
-                .timeout(CLIENT_TIMEOUT)
-                .rate_limiter(watched.clone())
-                .build()?,
-            sims.plusvibe
-                .client_builder()
-                .timeout(CLIENT_TIMEOUT)
-                .build()?,
-            sims.heyreach
-                .client_builder()
-                .timeout(CLIENT_TIMEOUT)
-                .build()?,
-        )
+        .clients(c.zapmail, c.plusvibe, c.heyreach)
         .store(store.clone())
         .secret_key(SecretKey::generate())
         .sink(sink)
         .config(engine_config(
-            &sims,
+            &endpoints.plusvibe_agency_workspace,
             Some(args.concurrency.unwrap_or(args.n)),
         ))
         .build()
@@ -374,7 +700,7 @@ async fn bench(args: Args) -> Result<(), AnyError> {
         );
     }
 
-    let (ids, makespan) =
+    let (ids, worker_start, makespan) =
         run_fleet(&engine, &finished, &notify, args.n, &tier, Some(&sims)).await?;
 
     let mut succeeded = 0;
@@ -392,35 +718,43 @@ async fn bench(args: Args) -> Result<(), AnyError> {
     for (e, k) in &errors {
         eprintln!("failed ({k}x): {e}");
     }
-    let duplicates = sims.duplicates();
+    // This process's peak (the worker's own unless the simulators run here), before the
+    // report and the calibration allocate.
+    let peak_rss = peak_rss_mb();
+    let report = sims.report().await?;
+    sims.close().await?;
+    let duplicates = Duplicates {
+        found: report.duplicates.clone(),
+    };
     for d in &duplicates.found {
         eprintln!("duplicate: {d}");
     }
 
     // Calls per vendor, and the fewest the same fleet needs.
-    let calls = [
-        sims.zapmail.journal().len(),
-        sims.plusvibe.journal().len(),
-        sims.heyreach.journal().len(),
-    ];
-    let refused = [
-        sims.zapmail.journal().rate_limited(),
-        sims.plusvibe.journal().rate_limited(),
-        sims.heyreach.journal().rate_limited(),
-    ];
+    let calls = report.calls;
+    let refused = report.refused;
     let http_429: usize = refused.iter().sum();
-    // Measured before the calibration starts its own simulators.
-    let peak_rss = peak_rss_mb();
+    let sims_peak = report.peak_rss_mb.map_or(String::new(), |m| {
+        format!(", simulators' peak RSS {m:.0} MB")
+    });
     eprintln!(
-        "run: {succeeded}/{} active in {:.1}s, calls {calls:?}, 429s {refused:?}, duplicates {}, peak RSS {peak_rss:.0} MB",
+        "run: {succeeded}/{} active in {:.1}s, calls {calls:?}, 429s {refused:?}, duplicates {}, peak RSS {peak_rss:.0} MB{sims_peak}",
         args.n,
         makespan.as_secs_f64(),
         duplicates.total()
     );
-    eprintln!("calibrating: the same fleet with every poll answered at once...");
+    // The limiter's grants on the shared timeline, like the simulators' arrivals.
+    let grants: Vec<(i64, bool)> = watched
+        .grants
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|&(at, waited)| (timeline.ns(at.into_std()), waited))
+        .collect();
     if args.verbose {
-        print_routes("run", &sims);
+        print_routes("run", &report, Some(timeline.ns(worker_start.into_std())));
     }
+    eprintln!("calibrating: the same fleet with every poll answered at once...");
     let min = calibrate(args.n, &tier, args.verbose).await?;
     let n = args.n as f64;
     let per = |c: usize| (c as f64 / n * 100.0).round() / 100.0;
@@ -439,11 +773,12 @@ async fn bench(args: Args) -> Result<(), AnyError> {
     // The Zapmail quotas in force: the least time they allow for the calls made (every
     // window of every limit, exact), and how much of what they allow the run used while
     // requests were queueing at the limiter.
-    let admitted = sims.zapmail.journal().count_where(|e| !e.rate_limited);
-    let schedule = vendor_http::limit::analysis::window_schedule(&zapmail_limits.general, admitted);
+    let schedule = vendor_http::limit::analysis::window_schedule(
+        &zapmail_limits.general,
+        report.zapmail_admitted,
+    );
     let lower_bound = schedule.last().copied().unwrap_or_default();
     drop(schedule);
-    let grants = watched.grants.lock().unwrap().clone();
     let first = grants.first().map(|g| g.0);
     let last_queued = grants
         .iter()
@@ -453,7 +788,7 @@ async fn bench(args: Args) -> Result<(), AnyError> {
         .map(|g| g.0);
     let (utilization, utilization_smooth, saturated) = match (first, last_queued) {
         (Some(a), Some(b)) if b > a => {
-            let span = b - a;
+            let span = Duration::from_nanos((b - a) as u64);
             let used = grants.iter().filter(|g| g.0 <= b).count();
             // The most calls the quotas admit in a span that long (exact windows).
             let mut k = used.max(1);
@@ -482,12 +817,38 @@ async fn bench(args: Args) -> Result<(), AnyError> {
         }
         _ => (f64::NAN, f64::NAN, Duration::ZERO),
     };
+    // How long a request took from its grant at the limiter to its arrival at the
+    // simulator (the gap that turns an admissible send into a 429): the k-th grant paired
+    // with the k-th arrival, both in time order, when every grant arrived (an estimate:
+    // requests may overtake each other on the way).
+    let mut arrivals = report.zapmail_arrivals_ns.clone();
+    arrivals.sort_unstable();
+    let lag_ms = if arrivals.len() == grants.len() && !grants.is_empty() {
+        let mut g: Vec<i64> = grants.iter().map(|g| g.0).collect();
+        g.sort_unstable();
+        let mut lag: Vec<i64> = arrivals.iter().zip(&g).map(|(a, g)| a - g).collect();
+        lag.sort_unstable();
+        let ms = |ns: i64| (ns as f64 / 1e4).round() / 100.0;
+        json!({
+            "p50": ms(quantile(&lag, 0.5)),
+            "p99": ms(quantile(&lag, 0.99)),
+            "max": ms(quantile(&lag, 1.0)),
+        })
+    } else {
+        eprintln!(
+            "zapmail_arrival_lag_ms: {} grants, {} arrivals: not paired",
+            grants.len(),
+            arrivals.len()
+        );
+        serde_json::Value::Null
+    };
 
     if let Some(p) = temp_file {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
         }
     }
+    let round1 = |x: f64| (x * 10.0).round() / 10.0;
     let round3 = |x: f64| (x * 1000.0).round() / 1000.0;
     let out = json!({
         "provisions": args.n,
@@ -506,9 +867,12 @@ async fn bench(args: Args) -> Result<(), AnyError> {
         "zapmail_utilization": round3(utilization),
         "zapmail_utilization_pro_rata": round3(utilization_smooth),
         "zapmail_saturated_s": round3(saturated.as_secs_f64()),
+        "zapmail_arrival_lag_ms": lag_ms,
         "makespan_s": round3(makespan.as_secs_f64()),
         "lower_bound_s": round3(lower_bound.as_secs_f64()),
-        "peak_rss_mb": (peak_rss * 10.0).round() / 10.0,
+        "peak_rss_mb": round1(peak_rss),
+        "rss_includes_simulators": args.in_process_simulators,
+        "simulators_peak_rss_mb": report.peak_rss_mb.map(round1),
     });
     println!("{out}");
     Ok(())
