@@ -142,12 +142,14 @@ pub fn error_status_in(body: &[u8]) -> Option<u16> {
 /// 200 per minute per key; availability queries (`POST /v2/domains/available` and
 /// `/available-bulk`) also count against 100 per 30 minutes, in [`AVAILABILITY_BUCKET`].
 ///
-/// The availability bucket has a deliberate burst of [`AVAILABILITY_BURST`] (10) so a
-/// wizard can check a few batches at once. The price: the limiter spaces later queries
-/// `30 min × 1.02 / (99 − 10 + 1) ≈ 20.4 s` apart (the kit derives bucket quotas from
-/// `n − 1` and widens windows by a 2 % margin), so a caller that queries non-stop gets about
-/// **88 %** of the 100/30 min budget over a long run (≈ 89 % over 4 hours, the burst
-/// included). Every sliding window still stays at or under 100.
+/// The default `WindowLimiter` gives the whole 100 per 30 minutes as the vendor counts
+/// them (each query counted until its answer). For the GCRA limiters (`GovernorLimiter`,
+/// the PostgreSQL one) the availability bucket has a deliberate burst of
+/// [`AVAILABILITY_BURST`] (10) so a wizard can check a few batches at once. The price: they
+/// space later queries `30 min × 1.02 / (99 − 10 + 1) ≈ 20.4 s` apart (the kit derives
+/// bucket quotas from `n − 1` and widens windows by a 2 % margin), so a caller that queries
+/// non-stop gets about **88 %** of the 100/30 min budget over a long run (≈ 89 % over 4
+/// hours, the burst included). Every sliding window still stays at or under 100.
 pub fn default_limits() -> RateLimits {
     RateLimits::new(LimitSet::new([
         Limit::per_second(5),
