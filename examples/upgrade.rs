@@ -13,8 +13,8 @@ use std::time::Duration;
 use gtm_examples::{heading, say};
 use provisioning::sim::{Simulators, SimulatorsConfig};
 use provisioning::{
-    CheckoutCompleted, Engine, FnSink, MemoryStore, NewProvision, ProgressEvent, SecretKey,
-    StepStatus, Summary,
+    CheckoutCompleted, FnSink, MemoryStore, NewProvision, ProgressEvent, SecretKey, StepStatus,
+    Summary,
 };
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
@@ -49,12 +49,10 @@ async fn run() -> Result<(), AnyError> {
     let sims =
         Simulators::start_with(SimulatorsConfig::default().with_latency(Duration::from_millis(5)))
             .await;
-    let c = sims.clients();
-    let engine = Engine::builder()
-        .clients(c.zapmail, c.plusvibe, c.heyreach)
+    let engine = sims
+        .engine_builder()
         .store(Arc::new(MemoryStore::new()))
         .secret_key(SecretKey::generate())
-        .config(sims.engine_config())
         .sink(Arc::new(FnSink(print_progress)))
         .build()
         .await?;

@@ -9,7 +9,7 @@ use plusvibe::mock::{PlusVibeSim, PlusVibeSimConfig};
 use zapmail::mock::{ZapmailSim, ZapmailSimConfig};
 use zapmail::workspaces::BillingDetails;
 
-use crate::engine::{Clients, EngineConfig};
+use crate::engine::{Clients, Engine, EngineBuilder, EngineConfig};
 
 /// Settings of the three simulators.
 #[derive(Debug, Clone, Default)]
@@ -73,6 +73,15 @@ impl Simulators {
             plusvibe: self.plusvibe.client(),
             heyreach: self.heyreach.client(),
         }
+    }
+
+    /// An engine builder with [`clients`](Self::clients) and
+    /// [`engine_config`](Self::engine_config) set: add a store, a secret key and sinks.
+    pub fn engine_builder(&self) -> EngineBuilder {
+        let c = self.clients();
+        Engine::builder()
+            .clients(c.zapmail, c.plusvibe, c.heyreach)
+            .config(self.engine_config())
     }
 
     /// An engine configuration for the simulators: short polls and backoffs, sample

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use provisioning::sim::Simulators;
 use provisioning::store::SqliteStore;
 use provisioning::wizard::{self, TierInput};
-use provisioning::{Engine, EngineError, NewProvision, Payment, Store};
+use provisioning::{EngineError, NewProvision, Payment, Store};
 use serde_json::Value;
 use vendor_http::{ClientBuilder, HttpCore, RawResponse, reqwest};
 
@@ -243,12 +243,10 @@ async fn hostile_inputs_are_refused_clearly_and_leave_the_store_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("gtm.db").display());
     let store = Arc::new(SqliteStore::open(&url).await.unwrap());
-    let c = sims.clients();
-    let engine = Engine::builder()
-        .clients(c.zapmail, c.plusvibe, c.heyreach)
+    let engine = sims
+        .engine_builder()
         .store(store.clone())
         .secret_key(provisioning::SecretKey::generate())
-        .config(sims.engine_config())
         .build()
         .await
         .unwrap();

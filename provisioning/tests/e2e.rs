@@ -21,12 +21,10 @@ async fn engine_for(
 ) -> (Engine, Arc<Mutex<Vec<ProgressEvent>>>) {
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
-    let c = sims.clients();
-    let engine = Engine::builder()
-        .clients(c.zapmail, c.plusvibe, c.heyreach)
+    let engine = sims
+        .engine_builder()
         .store(store)
         .secret_key(SecretKey::generate())
-        .config(sims.engine_config())
         .sink(Arc::new(FnSink(move |e: &ProgressEvent| {
             seen.lock().unwrap().push(e.clone())
         })))

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use provisioning::sim::Simulators;
 use provisioning::store::SqliteStore;
 use provisioning::{
-    Engine, EngineError, FnSink, NewProvision, Payment, ProgressEvent, ProvisionStatus, SecretKey,
+    EngineError, FnSink, NewProvision, Payment, ProgressEvent, ProvisionStatus, SecretKey,
     StepStatus, Store, TracingSink,
 };
 use secrecy::ExposeSecret;
@@ -99,12 +99,10 @@ async fn no_secret_reaches_events_logs_errors_snapshots_or_the_database() {
             }
         })
     };
-    let c = sims.clients();
-    let engine = Engine::builder()
-        .clients(c.zapmail, c.plusvibe, c.heyreach)
+    let engine = sims
+        .engine_builder()
         .store(store.clone())
         .secret_key(SecretKey::from_bytes(key_bytes))
-        .config(sims.engine_config())
         .sink(Arc::new(sink))
         .sink(Arc::new(TracingSink))
         .build()
@@ -368,12 +366,10 @@ async fn the_export_path_leaks_no_secret_either() {
     let store = Arc::new(SqliteStore::open(&url).await.unwrap());
     let events: Arc<Mutex<Vec<ProgressEvent>>> = Arc::default();
     let seen = events.clone();
-    let c = sims.clients();
-    let engine = Engine::builder()
-        .clients(c.zapmail, c.plusvibe, c.heyreach)
+    let engine = sims
+        .engine_builder()
         .store(store.clone())
         .secret_key(SecretKey::generate())
-        .config(sims.engine_config())
         .sink(Arc::new(FnSink(move |e: &ProgressEvent| {
             seen.lock().unwrap().push(e.clone())
         })))

@@ -215,12 +215,10 @@ async fn a_store_outage_does_not_end_the_worker() {
     });
     let live = BroadcastSink::new(4096);
     let mut rx = live.subscribe();
-    let c = sims.clients();
-    let engine = Engine::builder()
-        .clients(c.zapmail, c.plusvibe, c.heyreach)
+    let engine = sims
+        .engine_builder()
         .store(store.clone())
         .secret_key(SecretKey::generate())
-        .config(sims.engine_config())
         .sink(Arc::new(live))
         .build()
         .await

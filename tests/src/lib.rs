@@ -305,12 +305,10 @@ impl Fleet {
         store.migrate().await.expect("migrate");
         let secret_hex: String = (0..32).map(|_| format!("{:02x}", fastrand_u8())).collect();
         let secret = SecretKey::parse(&SecretString::from(secret_hex.clone())).expect("key");
-        let c = sims.clients();
-        let engine = Engine::builder()
-            .clients(c.zapmail, c.plusvibe, c.heyreach)
+        let engine = sims
+            .engine_builder()
             .store(store.clone())
             .secret_key(secret)
-            .config(sims.engine_config())
             .build()
             .await
             .expect("engine");

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use gtm_system_tests::TestDb;
 use provisioning::sim::Simulators;
 use provisioning::store::Store;
-use provisioning::{CustomerId, Engine, NewProvision, Payment, SecretKey};
+use provisioning::{CustomerId, NewProvision, Payment, SecretKey};
 use serde_json::Value;
 use sqlx::PgPool;
 
@@ -68,12 +68,10 @@ async fn the_seed_frontend_reads_a_provision_as_it_progresses() {
 
     let sims = Simulators::start().await;
     let store = Arc::new(db.store().await);
-    let c = sims.clients();
-    let engine = Engine::builder()
-        .clients(c.zapmail, c.plusvibe, c.heyreach)
+    let engine = sims
+        .engine_builder()
         .store(store.clone())
         .secret_key(SecretKey::generate())
-        .config(sims.engine_config())
         .build()
         .await
         .unwrap();

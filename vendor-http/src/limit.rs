@@ -67,9 +67,11 @@ impl Limit {
 pub struct LimitSet {
     /// Every window limit of this set.
     pub limits: Vec<Limit>,
-    /// Requests that may go out back to back before spacing starts. `None` picks the largest
-    /// burst that keeps at least 97.5% of the best sustained rate. A larger burst costs
-    /// sustained throughput (see the module docs).
+    /// Requests that may go out back to back before spacing starts, for the GCRA limiters
+    /// ([`GovernorLimiter`], the PostgreSQL one). `None` picks the largest burst that keeps
+    /// at least 97.5% of the best sustained rate. A larger burst costs sustained throughput
+    /// (see the module docs). [`WindowLimiter`] needs no burst setting: it admits up to
+    /// every window's limit as the vendor counts them.
     pub burst: Option<u32>,
 }
 
@@ -400,11 +402,11 @@ struct Shared {
 
 impl Shared {
     /// The requests counted in `sets` had their answers at `at`.
-    fn answered(&self, sets: &[&str], at: Instant) {
+    fn answered<'a>(&self, sets: impl IntoIterator<Item = &'a str>, at: Instant) {
         {
             let mut g = self.sets.lock().unwrap_or_else(|e| e.into_inner());
             for name in sets {
-                if let Some(rings) = g.get_mut(*name) {
+                if let Some(rings) = g.get_mut(name) {
                     for w in &mut rings.windows {
                         w.answered(at);
                     }
@@ -667,7 +669,7 @@ impl WindowLimiter {
 
     /// A request reserved in the set `name` had its answer at `at`.
     pub fn answered(&self, name: &str, at: Instant) {
-        self.shared.answered(&[name], at);
+        self.shared.answered([name], at);
     }
 
     /// Reserve a slot in the set `name` as soon as there is one: when a window is full of
@@ -756,14 +758,12 @@ struct WindowPermit {
 
 impl Drop for WindowPermit {
     fn drop(&mut self) {
-        let mut sets = Vec::with_capacity(2);
-        sets.extend(self.bucket.as_deref());
-        if self.general {
-            sets.push(GENERAL);
+        if self.bucket.is_none() && !self.general {
+            return; // nothing was counted
         }
-        if !sets.is_empty() {
-            self.shared.answered(&sets, Instant::now());
-        }
+        let general = self.general.then_some(GENERAL);
+        let sets = self.bucket.as_deref().into_iter().chain(general);
+        self.shared.answered(sets, Instant::now());
     }
 }
 
